@@ -1,0 +1,1 @@
+//! Storage for Switchboard: SQLite (default) and PostgreSQL, same schema in two dialects.
