@@ -1,0 +1,30 @@
+-- Extensions (who may register) and registrar bindings (where they are).
+-- Same schema as ../sqlite/0001_registrar.sql; times are unix seconds.
+
+CREATE TABLE extensions (
+    number     TEXT   NOT NULL PRIMARY KEY,
+    name       TEXT   NOT NULL DEFAULT '',
+    -- plaintext SIP password: MD5 and SHA-256 digests both need it
+    sip_secret TEXT   NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE bindings (
+    aor           TEXT   NOT NULL REFERENCES extensions (number) ON DELETE CASCADE,
+    contact       TEXT   NOT NULL,
+    instance      TEXT,
+    reg_id        BIGINT,
+    q             TEXT,
+    call_id       TEXT   NOT NULL,
+    cseq          BIGINT NOT NULL,
+    expires_at    BIGINT NOT NULL,
+    -- the flow the REGISTER came over (RFC 5626): requests go back over it
+    transport     TEXT   NOT NULL,
+    remote_addr   TEXT   NOT NULL,
+    local_addr    TEXT   NOT NULL,
+    connection_id BIGINT,
+    user_agent    TEXT,
+    PRIMARY KEY (aor, contact)
+);
+
+CREATE INDEX bindings_expires_at ON bindings (expires_at);

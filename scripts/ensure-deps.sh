@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Installs, with apt, what `make run`, `make test` and `make bench` need on a fresh Debian
+# machine. Idempotent and fast when everything is there: it looks for each command first and
+# calls apt only for what is missing (one `apt-get update`, then one install).
+#
+#   scripts/ensure-deps.sh          # run + test: C toolchain, pkg-config, sipp
+#   scripts/ensure-deps.sh bench    # the above + kamailio (the reference registrar)
+#
+# The Rust toolchain itself is not installed here: Debian's rustc is too old for edition 2024,
+# so it has to come from rustup (https://rustup.rs); we only say so clearly.
+set -euo pipefail
+
+profile="${1:-test}"
+case "$profile" in
+  run|test|bench) ;;
+  *) echo "usage: $0 [run|test|bench]" >&2; exit 2 ;;
+esac
+
+# command -> Debian package that provides it
+declare -A wanted=(
+  [cc]=build-essential
+  [make]=build-essential
+  [pkg-config]=pkg-config
+  [taskset]=util-linux
+)
+if [[ "$profile" != run ]]; then
+  wanted[sipp]=sip-tester
+  # e2e/interop.sh asks the kernel for free ports through python3's socket module.
+  wanted[python3]=python3
+fi
+if [[ "$profile" == bench ]]; then
+  wanted[kamailio]=kamailio
+fi
+
+missing=()
+for cmd in "${!wanted[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")
+done
+# Kamailio's modules ship in the main package, but check the ones registrar.cfg loads.
+if [[ "$profile" == bench ]] && command -v kamailio >/dev/null 2>&1; then
+  for mod in auth registrar usrloc; do
+    ls /usr/lib/*/kamailio/modules/"$mod".so >/dev/null 2>&1 || missing+=(kamailio)
+  done
+fi
+
+if ((${#missing[@]})); then
+  mapfile -t pkgs < <(printf '%s\n' "${missing[@]}" | sort -u)
+  echo "ensure-deps: installing ${pkgs[*]}" >&2
+  sudo=()
+  if [[ "$(id -u)" != 0 ]]; then
+    command -v sudo >/dev/null 2>&1 || { echo "ensure-deps: need root or sudo to install ${pkgs[*]}" >&2; exit 1; }
+    sudo=(sudo)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  # kamailio's package starts nothing by itself on machines without systemd; --no-install-recommends
+  # keeps the install small (no MTA pulled in by recommends).
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  if [[ -x "$HOME/.cargo/bin/cargo" ]]; then
+    echo "ensure-deps: cargo is in ~/.cargo/bin but not on PATH: run 'source ~/.cargo/env'" >&2
+  else
+    echo "ensure-deps: no Rust toolchain; install it with rustup (https://rustup.rs), Rust >= 1.94" >&2
+  fi
+  exit 1
+fi

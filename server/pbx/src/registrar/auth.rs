@@ -1,0 +1,129 @@
+//! Digest authentication of REGISTER (RFC 3261 §22, RFC 7616, RFC 8760): one challenge
+//! offering SHA-256 and MD5 with `qop="auth"`, self-validating nonces with a lifetime
+//! (`stale=true` when a correct answer used an expired one), nonce-count replay refused.
+//!
+//! What a scanner can learn is nothing: the challenge does not depend on the username, every
+//! failure is the same 403, and an unknown user costs the same hashing as a known one (an
+//! HA1 of a dummy secret is computed and checked).
+
+use sip::digest::{self, Algorithm, Challenge, Credentials, DigestError, NonceMint, NonceStatus};
+use sip::{HeaderName, Request};
+
+use crate::ports::{Directory, Extension};
+
+use super::reject::Reject;
+use super::replay::{self, NonceCounts};
+
+#[derive(Debug)]
+pub(crate) struct Authenticator {
+    mint: NonceMint,
+    counts: NonceCounts,
+    realm: String,
+    max_age: u64,
+    sha256_first: bool,
+    /// Hashed for unknown users so they take as long as known ones.
+    dummy_secret: String,
+}
+
+impl Authenticator {
+    pub fn new(realm: &str, key: [u8; 32], max_age: u64, sha256_first: bool) -> Authenticator {
+        let mint = NonceMint::new(key);
+        // Not a secret that protects anything (nobody can register as an unknown user); it
+        // only has to look like a password to the hash.
+        let dummy_secret = mint.mint(0);
+        Authenticator {
+            mint,
+            counts: NonceCounts::new(replay::DEFAULT_CAPACITY),
+            realm: realm.to_owned(),
+            max_age,
+            sha256_first,
+            dummy_secret,
+        }
+    }
+
+    /// The extension the request authenticates as, or the 401/403/400 to answer.
+    pub async fn authenticate<D: Directory>(
+        &self,
+        req: &Request,
+        directory: &D,
+        now: u64,
+    ) -> Result<Extension, Reject> {
+        let Some(creds) = self.credentials(req)? else {
+            return Err(self.challenge(now, false));
+        };
+        let status = self.mint.check(&creds.nonce, now, self.max_age);
+        if status == NonceStatus::Invalid {
+            // Not our nonce (another key, a restart with a new key, garbage): a fresh
+            // challenge, as if no credentials had come.
+            return Err(self.challenge(now, false));
+        }
+        let extension = directory.extension(&creds.username).await.map_err(|e| {
+            tracing::warn!(error = %e, "registrar: directory lookup failed");
+            Reject::server_error()
+        })?;
+        let secret = extension
+            .as_ref()
+            .map_or(self.dummy_secret.as_str(), |e| e.sip_secret.as_str());
+        let ha1 = digest::ha1(creds.algorithm, &creds.username, &self.realm, secret);
+        let answered = digest::verify(&creds, req.method.as_str(), &ha1);
+        // We challenge with qop=auth only; an answer without it (RFC 2069) has no
+        // nonce-count, so replays could not be told apart.
+        let with_qop = creds
+            .qop
+            .as_deref()
+            .is_some_and(|q| q.eq_ignore_ascii_case("auth"));
+        let Some(extension) = extension.filter(|_| answered && with_qop) else {
+            return Err(Reject::forbidden());
+        };
+        match status {
+            NonceStatus::Valid { issued } => {
+                let nc = creds.nc.unwrap_or(0);
+                if self
+                    .counts
+                    .accept(&creds.nonce, issued, nc, now, self.max_age)
+                {
+                    Ok(extension)
+                } else {
+                    // A replayed (or forgotten) nonce-count: the client knows the password
+                    // if this is not a replay, so let it retry at once with a new nonce.
+                    Err(self.challenge(now, true))
+                }
+            }
+            NonceStatus::Stale | NonceStatus::Invalid => Err(self.challenge(now, true)),
+        }
+    }
+
+    /// The credentials for our realm, if any. Credentials for other realms and other schemes
+    /// are not ours to judge; broken Digest syntax is a 400.
+    fn credentials(&self, req: &Request) -> Result<Option<Credentials>, Reject> {
+        for value in req.headers.fields(&HeaderName::Authorization) {
+            match Credentials::parse(value) {
+                Ok(c) if c.realm == self.realm => return Ok(Some(c)),
+                Ok(_)
+                | Err(DigestError::UnknownScheme(_))
+                | Err(DigestError::UnsupportedAlgorithm(_))
+                | Err(DigestError::UnsupportedQop(_)) => {}
+                Err(_) => return Err(Reject::bad_request("Malformed Authorization")),
+            }
+        }
+        Ok(None)
+    }
+
+    /// 401 with one WWW-Authenticate per algorithm sharing one nonce, the preferred first
+    /// (RFC 8760 §2.4: a client takes the first it supports).
+    pub fn challenge(&self, now: u64, stale: bool) -> Reject {
+        let nonce = self.mint.mint(now);
+        let order = if self.sha256_first {
+            [Algorithm::Sha256, Algorithm::Md5]
+        } else {
+            [Algorithm::Md5, Algorithm::Sha256]
+        };
+        let mut reject = Reject::new(401, "Unauthorized");
+        for algorithm in order {
+            let mut challenge = Challenge::new(self.realm.as_str(), nonce.as_str(), algorithm);
+            challenge.stale = stale;
+            reject = reject.with(HeaderName::WwwAuthenticate, challenge.to_string());
+        }
+        reject
+    }
+}

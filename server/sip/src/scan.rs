@@ -1,0 +1,272 @@
+//! Small lexical helpers shared by the typed header views: character classes of RFC 3261
+//! §25.1, a cursor over header text that skips linear white space, list splitting.
+
+/// `token` characters (RFC 3261 §25.1).
+pub(crate) fn is_token(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b)
+}
+
+/// `unreserved` characters of URIs.
+pub(crate) fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b)
+}
+
+/// Characters allowed in a generic parameter value besides token characters: a host
+/// (IPv6 reference, `received=[::1]`) may appear there.
+fn is_param_value(b: u8) -> bool {
+    is_token(b) || b == b':' || b == b'[' || b == b']'
+}
+
+pub(crate) fn is_ws(b: u8) -> bool {
+    b == b' ' || b == b'\t' || b == b'\r' || b == b'\n'
+}
+
+/// A cursor over a header value. Header values are stored unfolded, but LWS may still be
+/// anywhere the grammar allows SWS, so every step can skip white space.
+pub(crate) struct Cursor<'a> {
+    pub s: &'a str,
+    pub pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub fn new(s: &'a str) -> Self {
+        Cursor { s, pos: 0 }
+    }
+
+    pub fn peek(&self) -> Option<u8> {
+        self.s.as_bytes().get(self.pos).copied()
+    }
+
+    pub fn at_end(&self) -> bool {
+        self.pos >= self.s.len()
+    }
+
+    pub fn skip_ws(&mut self) -> bool {
+        let start = self.pos;
+        while self.peek().is_some_and(is_ws) {
+            self.pos += 1;
+        }
+        self.pos > start
+    }
+
+    pub fn eat(&mut self, b: u8) -> bool {
+        if self.peek() == Some(b) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    pub fn take_while(&mut self, f: impl Fn(u8) -> bool) -> &'a str {
+        let start = self.pos;
+        while self.peek().is_some_and(&f) {
+            self.pos += 1;
+        }
+        self.s.get(start..self.pos).unwrap_or("")
+    }
+
+    pub fn token(&mut self) -> Option<&'a str> {
+        let t = self.take_while(is_token);
+        if t.is_empty() { None } else { Some(t) }
+    }
+
+    pub fn rest(&self) -> &'a str {
+        self.s.get(self.pos..).unwrap_or("")
+    }
+
+    /// A quoted-string starting at the cursor; returns the raw text including the quotes.
+    pub fn quoted_raw(&mut self) -> Option<&'a str> {
+        let start = self.pos;
+        if !self.eat(b'"') {
+            return None;
+        }
+        loop {
+            match self.peek()? {
+                b'\\' => self.pos += 2,
+                b'"' => {
+                    self.pos += 1;
+                    return self.s.get(start..self.pos);
+                }
+                _ => self.pos += 1,
+            }
+        }
+    }
+
+    /// `*(SEMI generic-param)` up to the end of the text: `;name[=value]` with SWS allowed
+    /// around `;` and `=`. Values are kept raw (quoted strings keep their quotes) so a
+    /// printed parameter is byte-identical to the received one.
+    pub fn params(&mut self) -> Result<Vec<(String, Option<String>)>, &'static str> {
+        let mut out = Vec::new();
+        loop {
+            self.skip_ws();
+            if self.at_end() {
+                return Ok(out);
+            }
+            if !self.eat(b';') {
+                return Err("unexpected character after value");
+            }
+            self.skip_ws();
+            let name = self.token().ok_or("empty parameter")?;
+            self.skip_ws();
+            let value = if self.eat(b'=') {
+                self.skip_ws();
+                let v = if self.peek() == Some(b'"') {
+                    self.quoted_raw().ok_or("unterminated quoted string")?
+                } else {
+                    self.take_while(is_param_value)
+                };
+                if v.is_empty() {
+                    return Err("empty parameter value");
+                }
+                Some(v.to_owned())
+            } else {
+                None
+            };
+            out.push((name.to_owned(), value));
+        }
+    }
+}
+
+/// Unescape the content of a quoted-string (without its quotes).
+pub(crate) fn unquote(raw: &str) -> String {
+    let inner = raw
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(raw);
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(n) = chars.next() {
+                out.push(n);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Quote a display name or parameter value for printing: `"` and `\` and control
+/// characters become quoted-pairs so the text re-parses to the same value.
+pub(crate) fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' || (c.is_ascii_control() && c != '\t') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// Strip one pair of surrounding quotes from a raw parameter value (no unescaping).
+pub(crate) fn strip_quotes(v: &str) -> &str {
+    v.strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(v)
+}
+
+/// Split a header field value at top-level commas (RFC 3261 §7.3.1): commas inside a quoted
+/// string or between `<` and `>` do not separate values. Elements are trimmed; empty
+/// elements are skipped.
+pub(crate) fn split_list(s: &str) -> SplitList<'_> {
+    SplitList { s, pos: 0 }
+}
+
+pub(crate) struct SplitList<'a> {
+    s: &'a str,
+    pos: usize,
+}
+
+impl<'a> Iterator for SplitList<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let bytes = self.s.as_bytes();
+        while self.pos < bytes.len() {
+            let start = self.pos;
+            let mut in_quote = false;
+            let mut in_angle = false;
+            let mut i = start;
+            while let Some(&b) = bytes.get(i) {
+                match b {
+                    b'\\' if in_quote => i += 1,
+                    b'"' if !in_angle => in_quote = !in_quote,
+                    b'<' if !in_quote => in_angle = true,
+                    b'>' if !in_quote => in_angle = false,
+                    b',' if !in_quote && !in_angle => break,
+                    _ => {}
+                }
+                i += 1;
+            }
+            let end = i.min(bytes.len());
+            self.pos = end + 1;
+            let item = self.s.get(start..end).unwrap_or("").trim_matches(|c: char| c.is_ascii_whitespace());
+            if !item.is_empty() {
+                return Some(item);
+            }
+        }
+        None
+    }
+}
+
+/// Look a parameter up by name (case-insensitive, RFC 3261 §7.3.1). Valueless parameters
+/// give `Some("")`; quoted values lose their quotes.
+pub(crate) fn find_param<'a>(params: &'a [(String, Option<String>)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_deref().map(strip_quotes).unwrap_or(""))
+}
+
+/// Replace (or add) a parameter, keeping its position when it exists.
+pub(crate) fn set_param(params: &mut Vec<(String, Option<String>)>, name: &str, value: Option<&str>) {
+    let value = value.map(str::to_owned);
+    if let Some(p) = params.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
+        p.1 = value;
+    } else {
+        params.push((name.to_owned(), value));
+    }
+}
+
+pub(crate) fn write_params(f: &mut std::fmt::Formatter<'_>, params: &[(String, Option<String>)]) -> std::fmt::Result {
+    for (k, v) in params {
+        match v {
+            Some(v) => write!(f, ";{k}={v}")?,
+            None => write!(f, ";{k}")?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_respects_quotes_and_angles() {
+        let v: Vec<_> = split_list(r#""a, b" <sip:x,y@h>;q=1 , <sip:z@h>,, "c\", d" <sip:w@h>"#).collect();
+        assert_eq!(v, vec![r#""a, b" <sip:x,y@h>;q=1"#, "<sip:z@h>", r#""c\", d" <sip:w@h>"#]);
+    }
+
+    #[test]
+    fn params_with_lws() {
+        let mut c = Cursor::new(" ;  tag    = 19n ; lr;x=\"a b\"");
+        let p = c.params().unwrap_or_default();
+        assert_eq!(p.len(), 3);
+        assert_eq!(find_param(&p, "TAG"), Some("19n"));
+        assert_eq!(find_param(&p, "lr"), Some(""));
+        assert_eq!(find_param(&p, "x"), Some("a b"));
+        assert!(Cursor::new(";;").params().is_err());
+    }
+
+    #[test]
+    fn quote_round_trip() {
+        let s = "J \"R\" \\ \u{7}";
+        assert_eq!(unquote(&quote(s)), s);
+    }
+}

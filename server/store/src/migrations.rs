@@ -1,0 +1,47 @@
+//! The schema, embedded at build time. sqlx's `migrate!` macro would need the heavy `macros`
+//! feature, so the files are listed here by hand and handed to sqlx's runtime `Migrator`
+//! (same `_sqlx_migrations` table and checksums as the sqlx CLI would use).
+//! Add a migration: create the file in BOTH dialect folders and append it to both lists.
+
+use std::borrow::Cow;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+type Entry = (i64, &'static str, &'static str);
+
+const SQLITE: &[Entry] = &[(
+    1,
+    "registrar",
+    include_str!("../../../migrations/sqlite/0001_registrar.sql"),
+)];
+
+const POSTGRES: &[Entry] = &[(
+    1,
+    "registrar",
+    include_str!("../../../migrations/postgres/0001_registrar.sql"),
+)];
+
+fn migrator(entries: &[Entry]) -> Migrator {
+    Migrator::with_migrations(
+        entries
+            .iter()
+            .map(|&(version, description, sql)| {
+                Migration::new(
+                    version,
+                    Cow::Borrowed(description),
+                    MigrationType::Simple,
+                    sqlx::SqlSafeStr::into_sql_str(sql),
+                    false,
+                )
+            })
+            .collect(),
+    )
+}
+
+pub(crate) fn sqlite() -> Migrator {
+    migrator(SQLITE)
+}
+
+pub(crate) fn postgres() -> Migrator {
+    migrator(POSTGRES)
+}

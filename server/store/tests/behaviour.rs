@@ -1,0 +1,240 @@
+//! One behaviour suite, run against SQLite (a temp file) and PostgreSQL (a scratch schema in
+//! database `test` on 127.0.0.1:5432; skipped with a printed reason when no server answers).
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use pbx::{Binding, BindingChanges, Directory, Flow, Locations, Transport};
+use sqlx::Connection;
+use store::{Store, StoreError};
+
+const NOW: u64 = 1_800_000_000;
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse()
+        .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+}
+
+fn binding(aor: &str, contact: &str, expires_at: u64) -> Binding {
+    Binding {
+        aor: aor.into(),
+        contact: contact.into(),
+        instance: Some("<urn:uuid:00000000-0000-0000-0000-000000000001>".into()),
+        reg_id: Some(1),
+        q: Some("0.5".into()),
+        call_id: "call-1@host".into(),
+        cseq: 7,
+        expires_at,
+        flow: Flow {
+            transport: Transport::Wss,
+            remote: addr("[2001:db8::1]:40000"),
+            local: addr("127.0.0.1:5061"),
+            connection: Some(u64::MAX - 3),
+        },
+        user_agent: Some("Test UA/1.0".into()),
+    }
+}
+
+fn upsert(aor: &str, bindings: Vec<Binding>) -> BindingChanges {
+    BindingChanges {
+        aor: aor.into(),
+        remove: vec![],
+        upsert: bindings,
+    }
+}
+
+/// The behaviours both backends must share. `reopen` opens a second Store on the same database
+/// (a restart).
+async fn suite(url: String) {
+    let store = Store::connect(&url).await.expect("connect");
+
+    // Extensions: add, duplicate, list, lookup.
+    store
+        .add_extension("1001", "Alice", "s3cret")
+        .await
+        .expect("add 1001");
+    store
+        .add_extension("1002", "Bob", "hunter2")
+        .await
+        .expect("add 1002");
+    match store.add_extension("1001", "Again", "x").await {
+        Err(StoreError::Duplicate(n)) => assert_eq!(n, "1001"),
+        other => panic!("duplicate extension gave {other:?}"),
+    }
+    assert!(matches!(
+        store.add_extension("10@01", "Bad", "x").await,
+        Err(StoreError::InvalidNumber(_))
+    ));
+    let list = store.list_extensions().await.expect("list");
+    let numbers: Vec<&str> = list.iter().map(|e| e.number.as_str()).collect();
+    assert_eq!(numbers, ["1001", "1002"]);
+    let alice = store
+        .extension("1001")
+        .await
+        .expect("lookup")
+        .expect("1001 exists");
+    assert_eq!(
+        (alice.name.as_str(), alice.sip_secret.as_str()),
+        ("Alice", "s3cret")
+    );
+    assert_eq!(store.extension("9999").await.expect("lookup"), None);
+
+    // Bindings: insert several contacts, round trip every field.
+    let a = binding("1001", "sip:1001@192.0.2.1:5060", NOW + 60);
+    let mut b = binding("1001", "sip:1001@192.0.2.2:5060;transport=tcp", NOW + 3600);
+    b.instance = None;
+    b.reg_id = None;
+    b.q = None;
+    b.user_agent = None;
+    b.flow.connection = None;
+    b.flow.transport = Transport::Udp;
+    store
+        .apply(&upsert("1001", vec![a.clone(), b.clone()]))
+        .await
+        .expect("apply");
+    let got = store.lookup("1001", NOW).await.expect("lookup");
+    assert_eq!(got, vec![a.clone(), b.clone()]);
+
+    // Upsert replaces by (aor, contact); removal and upsert in one change set.
+    let mut a2 = a.clone();
+    a2.cseq = 8;
+    a2.expires_at = NOW + 120;
+    store
+        .apply(&upsert("1001", vec![a2.clone()]))
+        .await
+        .expect("update");
+    assert_eq!(
+        store.lookup("1001", NOW).await.expect("lookup"),
+        vec![a2.clone(), b.clone()]
+    );
+    let c = binding("1001", "sip:1001@192.0.2.3", NOW + 30);
+    let changes = BindingChanges {
+        aor: "1001".into(),
+        remove: vec![b.contact.clone()],
+        upsert: vec![c.clone()],
+    };
+    store.apply(&changes).await.expect("swap");
+    assert_eq!(
+        store.lookup("1001", NOW).await.expect("lookup"),
+        vec![a2.clone(), c.clone()]
+    );
+
+    // An atomic change set: a failing upsert (unknown AoR breaks the foreign key) keeps the
+    // removal from happening too.
+    let bad = BindingChanges {
+        aor: "1001".into(),
+        remove: vec![a2.contact.clone()],
+        upsert: vec![binding("no-such-extension", "sip:x@192.0.2.9", NOW + 60)],
+    };
+    assert!(store.apply(&bad).await.is_err());
+    assert_eq!(
+        store.lookup("1001", NOW).await.expect("lookup"),
+        vec![a2.clone(), c.clone()]
+    );
+
+    // Expiry: lookup hides expired bindings, purge deletes them.
+    let d = binding("1002", "sip:1002@192.0.2.4", NOW + 10);
+    store
+        .apply(&upsert("1002", vec![d.clone()]))
+        .await
+        .expect("apply 1002");
+    assert_eq!(store.all(NOW).await.expect("all").len(), 3);
+    assert_eq!(
+        store.lookup("1001", NOW + 40).await.expect("lookup"),
+        vec![a2.clone()]
+    );
+    assert_eq!(store.all(NOW + 40).await.expect("all"), vec![a2.clone()]);
+    assert_eq!(store.purge_expired(NOW + 40).await.expect("purge"), 2);
+    assert_eq!(store.purge_expired(NOW + 40).await.expect("purge"), 0);
+    assert_eq!(store.all(NOW).await.expect("all"), vec![a2.clone()]);
+
+    // A restart keeps extensions and bindings.
+    store.close().await;
+    let reopened = Store::connect(&url).await.expect("reconnect");
+    assert_eq!(
+        reopened.lookup("1001", NOW).await.expect("lookup"),
+        vec![a2.clone()]
+    );
+    assert_eq!(reopened.list_extensions().await.expect("list").len(), 2);
+
+    // Removing an extension removes its bindings.
+    assert!(reopened.remove_extension("1001").await.expect("remove"));
+    assert!(
+        !reopened
+            .remove_extension("1001")
+            .await
+            .expect("remove again")
+    );
+    assert_eq!(reopened.all(NOW).await.expect("all"), vec![]);
+    assert_eq!(reopened.extension("1001").await.expect("lookup"), None);
+    reopened.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_backend() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The data directory does not exist yet: connect creates it.
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("data/sb.db").display()
+    );
+    suite(url.clone()).await;
+    // WAL is a property of the file: a fresh connection sees it.
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("open");
+    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(&mut conn)
+        .await
+        .expect("pragma");
+    assert_eq!(mode, "wal");
+}
+
+#[tokio::test]
+async fn sqlite_rejects_unknown_urls() {
+    assert!(matches!(
+        Store::connect("mysql://localhost/x").await,
+        Err(StoreError::UnsupportedUrl(_))
+    ));
+}
+
+fn pg_base_url() -> String {
+    std::env::var("SWITCHBOARD_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+#[tokio::test]
+async fn postgres_backend() {
+    let base = pg_base_url();
+    let connect = tokio::time::timeout(Duration::from_secs(5), sqlx::PgConnection::connect(&base));
+    let mut admin = match connect.await {
+        Ok(Ok(conn)) => conn,
+        Ok(Err(e)) => {
+            println!("SKIP postgres_backend: no PostgreSQL at {base}: {e}");
+            return;
+        }
+        Err(_) => {
+            println!("SKIP postgres_backend: no PostgreSQL at {base}: connect timed out");
+            return;
+        }
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let schema = format!("sb_test_{}_{nanos}", std::process::id());
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&mut admin)
+        .await
+        .expect("create scratch schema");
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    // Run in a task so a failed assertion still lets us drop the schema.
+    let outcome = tokio::spawn(suite(url)).await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&mut admin)
+        .await
+        .expect("drop scratch schema");
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

@@ -1,0 +1,248 @@
+//! Booting the server: open the store, bind every configured listener, wire them to one SIP
+//! endpoint, start the background loops. `start` is what `switchboard serve` runs, and what
+//! integration tests call in-process with port 0 listeners.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use pbx::registrar::{Registrar, RegistrarConfig};
+use portal::{ChannelListener, StatusListener};
+use store::Store;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::task::JoinSet;
+
+use crate::config::{Config, Listen};
+use crate::endpoint::{Endpoint, now_unix};
+use crate::transport::http::PortalBackend;
+use crate::transport::shutdown::{self, ShutdownTrigger};
+use crate::transport::{connections::Connections, http, tcp, tls, udp};
+
+/// Seconds a digest nonce stays valid before the registrar answers `stale=true`.
+const NONCE_MAX_AGE: u64 = 300;
+/// How often expired bindings are deleted from the database.
+const PURGE_EVERY: Duration = Duration::from_secs(60);
+
+/// A started server: the addresses actually bound (real ports when 0 was configured).
+pub struct RunningServer {
+    pub sip_udp: Option<SocketAddr>,
+    pub sip_tcp: Option<SocketAddr>,
+    pub sip_tls: Option<SocketAddr>,
+    pub http: Option<SocketAddr>,
+    pub https: Option<SocketAddr>,
+    pub domain: String,
+    /// The certificate the TLS listeners present (None when no TLS listener is on).
+    pub cert_path: Option<PathBuf>,
+    /// True when this start generated that certificate.
+    pub cert_generated: bool,
+    pub store: Store,
+    endpoint: Arc<Endpoint>,
+    trigger: ShutdownTrigger,
+    tasks: JoinSet<()>,
+}
+
+pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("data_dir: cannot create {}", config.data_dir.display()))?;
+    let store = Store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("database_url: cannot open {}", redact(&config.database_url)))?;
+
+    let tls_on = config.sip.tls != Listen::Off || config.http.tls != Listen::Off;
+    let tls = if tls_on { Some(crate::tls::load_or_generate(&config).context("tls")?) } else { None };
+
+    let udp_socket = match config.sip.udp.addr() {
+        Some(a) => Some(Arc::new(UdpSocket::bind(a).await.with_context(|| bind_error("sip.udp", a))?)),
+        None => None,
+    };
+    let tcp_listener = bind_tcp("sip.tcp", config.sip.tcp).await?;
+    let tls_listener = bind_tcp("sip.tls", config.sip.tls).await?;
+    let http_listener = bind_tcp("http.listen", config.http.listen).await?;
+    let https_listener = bind_tcp("http.tls", config.http.tls).await?;
+
+    let registrar = Registrar::new(
+        RegistrarConfig {
+            domain: config.domain.clone(),
+            min_expires: config.registrar.min_expires,
+            max_expires: config.registrar.max_expires,
+            default_expires: config.registrar.default_expires,
+            nonce_key: rand::random(),
+            nonce_max_age: NONCE_MAX_AGE,
+            sha256_first: config.registrar.digest_sha256_first,
+        },
+        store.clone(),
+        store.clone(),
+    );
+    let connections = Arc::new(Connections::new());
+    let endpoint = Arc::new(Endpoint::new(registrar, store.clone(), connections, udp_socket.clone()));
+    let (trigger, shutdown) = shutdown::channel();
+    let mut tasks = JoinSet::new();
+
+    let local = |l: &Option<TcpListener>| l.as_ref().and_then(|l| l.local_addr().ok());
+    let mut server = RunningServer {
+        sip_udp: udp_socket.as_ref().and_then(|s| s.local_addr().ok()),
+        sip_tcp: local(&tcp_listener),
+        sip_tls: local(&tls_listener),
+        http: local(&http_listener),
+        https: local(&https_listener),
+        domain: config.domain.clone(),
+        cert_path: tls.as_ref().map(|t| t.cert_path.clone()),
+        cert_generated: tls.as_ref().is_some_and(|t| t.generated),
+        store: store.clone(),
+        endpoint: endpoint.clone(),
+        trigger,
+        tasks: JoinSet::new(),
+    };
+
+    tasks.spawn(crate::endpoint::run_timers(endpoint.clone(), shutdown.clone()));
+    if let Some(socket) = udp_socket {
+        tasks.spawn(udp::run(socket, endpoint.clone(), shutdown.clone()));
+    }
+    if let Some(l) = tcp_listener {
+        tasks.spawn(tcp::run(l, endpoint.clone(), shutdown.clone()));
+    }
+    if let (Some(l), Some(t)) = (tls_listener, &tls) {
+        tasks.spawn(tls::run_sip(l, t.sip.clone(), endpoint.clone(), shutdown.clone()));
+    }
+    let backend = Arc::new(PortalBackend {
+        endpoint: endpoint.clone(),
+        shutdown: shutdown.clone(),
+        domain: config.domain.clone(),
+        listeners: server.status_listeners(),
+    });
+    if let Some(l) = http_listener {
+        tasks.spawn(http::run_http(l, backend.clone(), shutdown.clone()));
+    }
+    if let (Some(l), Some(t), Some(addr)) = (https_listener, &tls, server.https) {
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        tasks.spawn(tls::run_https(l, t.https.clone(), tx, shutdown.clone()));
+        tasks.spawn(http::run_https(ChannelListener::new(rx, addr), addr, backend.clone(), shutdown.clone()));
+    }
+    if config.registrar.qualify_interval > 0 {
+        let interval = Duration::from_secs(u64::from(config.registrar.qualify_interval));
+        let (ep, domain, mut stop) = (endpoint.clone(), config.domain.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            tokio::select! {
+                () = crate::qualify::run(ep, domain, interval) => {}
+                () = stop.wait() => {}
+            }
+        });
+    }
+    let (purge_store, mut stop) = (store.clone(), shutdown.clone());
+    tasks.spawn(async move {
+        let mut tick = tokio::time::interval(PURGE_EVERY);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    if let Err(e) = purge_store.purge_expired_bindings(now_unix()).await {
+                        tracing::warn!("purging expired bindings failed: {e}");
+                    }
+                }
+                () = stop.wait() => return,
+            }
+        }
+    });
+    server.tasks = tasks;
+    Ok(server)
+}
+
+async fn bind_tcp(key: &'static str, listen: Listen) -> anyhow::Result<Option<TcpListener>> {
+    match listen.addr() {
+        None => Ok(None),
+        Some(a) => Ok(Some(TcpListener::bind(a).await.with_context(|| bind_error(key, a))?)),
+    }
+}
+
+fn bind_error(key: &str, addr: SocketAddr) -> String {
+    format!("{key}: cannot listen on {addr}")
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = url.get(s + 3..at).unwrap_or("");
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", url.get(..s + 3).unwrap_or(""), url.get(at..).unwrap_or("")),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl RunningServer {
+    /// Every listener that is open, named as in the configuration, with what a client uses.
+    pub fn status_listeners(&self) -> Vec<StatusListener> {
+        let mut out = Vec::new();
+        let mut add = |name: &str, address: String| out.push(StatusListener { name: name.to_owned(), address });
+        if let Some(a) = self.sip_udp {
+            add("SIP UDP", format!("{a}"));
+        }
+        if let Some(a) = self.sip_tcp {
+            add("SIP TCP", format!("{a}"));
+        }
+        if let Some(a) = self.sip_tls {
+            add("SIP TLS", format!("{a}"));
+        }
+        if let Some(a) = self.http {
+            add("HTTP (SIP over WebSocket)", crate::transport::ws::url(a, false));
+        }
+        if let Some(a) = self.https {
+            add("HTTPS (SIP over secure WebSocket)", crate::transport::ws::url(a, true));
+        }
+        out
+    }
+
+    /// Where to open the portal: HTTPS when only that is on, else HTTP.
+    pub fn portal_url(&self) -> Option<String> {
+        let (scheme, addr) = match (self.http, self.https) {
+            (Some(a), _) => ("http", a),
+            (None, Some(a)) => ("https", a),
+            (None, None) => return None,
+        };
+        let host = if addr.ip().is_unspecified() { "localhost".to_owned() } else { addr.ip().to_string() };
+        let host = if host.contains(':') { format!("[{host}]") } else { host };
+        Some(format!("{scheme}://{host}:{}/", addr.port()))
+    }
+
+    /// Open connections (TCP, TLS, WebSocket).
+    pub fn connection_count(&self) -> usize {
+        self.endpoint.connections().len()
+    }
+
+    /// Runs one round of keepalive OPTIONS now (tests; the timer does it otherwise).
+    pub async fn qualify_now(&self) {
+        crate::qualify::qualify_all(&self.endpoint, &self.domain).await;
+    }
+
+    /// Keepalive OPTIONS answered since start.
+    pub fn qualify_answered(&self) -> u64 {
+        self.endpoint.qualify.lock().map(|q| q.answered_total()).unwrap_or(0)
+    }
+
+    /// Stops every listener and connection, then closes the database.
+    pub async fn shutdown(mut self) {
+        self.trigger.trigger();
+        let drain = async { while self.tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(Duration::from_secs(2), drain).await.is_err() {
+            self.tasks.abort_all();
+            while self.tasks.join_next().await.is_some() {}
+        }
+        self.store.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_are_not_printed() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite://./data/x.db"), "sqlite://./data/x.db");
+    }
+}

@@ -1,0 +1,14 @@
+//! The Switchboard server: configuration, CLI, SIP transports and the wiring of every crate.
+//! A library as well as a binary so integration tests can boot the server in-process
+//! (`app::start`).
+
+pub mod app;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod endpoint;
+pub mod qualify;
+pub mod tls;
+pub mod transport;
+
+pub use app::{RunningServer, start};

@@ -1,0 +1,50 @@
+//! SIP over WebSocket (RFC 7118): the portal accepts the upgrade at `/sip` and hands each
+//! connection's frames here. Every WebSocket message is one SIP message; the connection is
+//! registered like a TCP one so requests for a browser's contact reach it.
+
+use std::net::SocketAddr;
+
+use pbx::{Flow, Transport};
+use portal::{WsChannels, WsPeer};
+use tokio::sync::mpsc;
+
+use super::connections::{Connection, Writer};
+use super::shutdown::Shutdown;
+use crate::endpoint::Shared;
+
+const QUEUE: usize = 256;
+
+/// Wires one accepted WebSocket to the endpoint.
+pub fn attach(peer: WsPeer, endpoint: Shared, mut shutdown: Shutdown) -> WsChannels {
+    let (from_tx, mut from_rx) = mpsc::channel::<Vec<u8>>(QUEUE);
+    let (to_tx, to_rx) = mpsc::channel(QUEUE);
+    let transport = if peer.secure { Transport::Wss } else { Transport::Ws };
+    let id = endpoint.connections().add(Connection {
+        transport,
+        remote: peer.remote,
+        local: peer.local,
+        writer: Writer::WebSocket(to_tx),
+    });
+    tracing::debug!(remote = %peer.remote, %transport, id, "WebSocket opened");
+    let flow = Flow { transport, remote: peer.remote, local: peer.local, connection: Some(id) };
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                frame = from_rx.recv() => match frame {
+                    Some(bytes) => endpoint.on_datagram(&flow, &bytes).await,
+                    None => break,
+                },
+                () = shutdown.wait() => break,
+            }
+        }
+        // Dropping the registry's sender tells the portal to close the socket.
+        endpoint.connections().remove(id);
+        tracing::debug!(remote = %flow.remote, id, "WebSocket closed");
+    });
+    WsChannels { from_client: from_tx, to_client: to_rx }
+}
+
+/// For status listings: `ws://addr/sip` or `wss://addr/sip`.
+pub fn url(addr: SocketAddr, secure: bool) -> String {
+    format!("{}://{addr}/sip", if secure { "wss" } else { "ws" })
+}

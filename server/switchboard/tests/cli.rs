@@ -1,0 +1,123 @@
+//! The built binary: configuration errors exit 2 with one line naming the key; the
+//! extension commands; `serve` prints what it listens on.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+fn switchboard(dir: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    // A clean environment as far as our variables go, and a data dir of our own.
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("SWITCHBOARD_") {
+            c.env_remove(k);
+        }
+    }
+    c.env("SWITCHBOARD_DATA_DIR", dir);
+    c.stdin(Stdio::null());
+    c
+}
+
+fn run(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_configuration_exits_2_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, "[sip]\nudp = \"abc\"\n").unwrap();
+    let (code, _, err) = run(switchboard(dir.path()).args(["serve", "--config"]).arg(&file));
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.trim(), r#"config error: sip.udp: "abc" is not an address:port or "off""#);
+
+    std::fs::write(&file, "[http]\nlistne = \"off\"\n").unwrap();
+    let (code, _, err) = run(switchboard(dir.path()).arg("--config").arg(&file).arg("serve"));
+    assert_eq!(code, 2);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("listne"), "{err}");
+
+    let (code, _, err) = run(switchboard(dir.path()).env("SWITCHBOARD_HTTP_LISTEN", "nope").args(["extension", "list"]));
+    assert_eq!(code, 2);
+    assert!(err.starts_with("config error: http.listen:"), "{err}");
+
+    let (code, _, err) = run(switchboard(dir.path()).args(["serve", "--config", "/nonexistent/x.toml"]));
+    assert_eq!(code, 2);
+    assert!(err.starts_with("config error: /nonexistent/x.toml:"), "{err}");
+}
+
+#[test]
+fn extension_add_list_remove() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = run(switchboard(dir.path()).args(["extension", "add", "100", "--name", "Alice"]));
+    assert_eq!(code, 0, "{err}");
+    let secret = out.lines().find_map(|l| l.strip_prefix("password: ")).unwrap_or_default();
+    assert_eq!(secret.len(), 20, "{out}");
+
+    let (code, out, _) = run(switchboard(dir.path()).args(["extension", "add", "101", "--password", "pw"]));
+    assert_eq!(code, 0);
+    assert!(!out.contains("password:"), "a given password is not echoed: {out}");
+
+    let (code, _, err) = run(switchboard(dir.path()).args(["extension", "add", "100"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("already exists"), "{err}");
+
+    let (code, _, err) = run(switchboard(dir.path()).args(["extension", "add", "12ab"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("2 to 15 digits"), "{err}");
+
+    let (code, out, _) = run(switchboard(dir.path()).args(["extension", "list"]));
+    assert_eq!(code, 0);
+    assert_eq!(out, "100\tAlice\n101\t\n");
+
+    let (code, _, _) = run(switchboard(dir.path()).args(["extension", "remove", "100"]));
+    assert_eq!(code, 0);
+    let (code, _, err) = run(switchboard(dir.path()).args(["extension", "remove", "100"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("no extension 100"), "{err}");
+    let (_, out, _) = run(switchboard(dir.path()).args(["extension", "list"]));
+    assert_eq!(out, "101\t\n");
+}
+
+#[test]
+fn serve_prints_the_bound_listeners() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sb.toml");
+    std::fs::write(
+        &file,
+        "[sip]\nudp = \"127.0.0.1:0\"\ntcp = \"127.0.0.1:0\"\ntls = \"off\"\n\
+[http]\nlisten = \"127.0.0.1:0\"\ntls = \"off\"\n",
+    )
+    .unwrap();
+    let mut child = switchboard(dir.path())
+        .args(["serve", "--config"])
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let done = line.contains("portal");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = lines.join("\n");
+    assert!(text.contains("SIP UDP"), "{text}");
+    assert!(text.contains("SIP TCP"), "{text}");
+    assert!(!text.contains("SIP TLS"), "off listeners are not opened: {text}");
+    assert!(!text.contains("127.0.0.1:0 "), "real ports are printed: {text}");
+    let portal = lines.iter().find(|l| l.contains("portal")).unwrap();
+    assert!(portal.contains("http://127.0.0.1:"), "{portal}");
+}
