@@ -24,7 +24,10 @@ impl Backend for Echo {
                 server: "Switchboard".into(),
                 version: "9.9.9".into(),
                 domain: "pbx.<test>".into(),
-                listeners: vec![StatusListener { name: "SIP UDP".into(), address: "127.0.0.1:5060".into() }],
+                listeners: vec![StatusListener {
+                    name: "SIP UDP".into(),
+                    address: "127.0.0.1:5060".into(),
+                }],
                 bindings: Ok(3),
             }
         })
@@ -42,29 +45,52 @@ impl Backend for Echo {
                     let _ = to_tx.send(WsOutbound::Close).await;
                     break;
                 }
-                let _ = to_tx.send(WsOutbound::Frame(bytes.to_ascii_uppercase())).await;
+                let _ = to_tx
+                    .send(WsOutbound::Frame(bytes.to_ascii_uppercase()))
+                    .await;
             }
         });
-        WsChannels { from_client: from_tx, to_client: to_rx }
+        WsChannels {
+            from_client: from_tx,
+            to_client: to_rx,
+        }
     }
 }
 
 async fn serve(backend: Arc<Echo>) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let local = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    let app = router(backend, ListenerInfo { local, secure: false });
+    let app = router(
+        backend,
+        ListenerInfo {
+            local,
+            secure: false,
+        },
+    );
     tokio::spawn(async move {
-        let _ = axum::serve(listener, app.into_make_service_with_connect_info::<PeerAddr>()).await;
+        let _ = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<PeerAddr>(),
+        )
+        .await;
     });
     local
 }
 
 async fn get(addr: SocketAddr, path: &str) -> String {
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap_or_else(|e| panic!("{e}"));
+    let mut s = tokio::net::TcpStream::connect(addr)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let req = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
+    s.write_all(req.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let mut out = String::new();
-    s.read_to_string(&mut out).await.unwrap_or_else(|e| panic!("{e}"));
+    s.read_to_string(&mut out)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     out
 }
 
@@ -88,7 +114,10 @@ async fn sip_websocket_needs_the_sip_subprotocol() {
     let result = tokio_tungstenite::connect_async(format!("ws://{addr}/sip")).await;
     match result {
         Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 400),
-        other => panic!("expected a refused upgrade, got {:?}", other.map(|(_, r)| r.status())),
+        other => panic!(
+            "expected a refused upgrade, got {:?}",
+            other.map(|(_, r)| r.status())
+        ),
     }
 }
 
@@ -96,21 +125,32 @@ async fn sip_websocket_needs_the_sip_subprotocol() {
 async fn sip_websocket_pumps_frames_both_ways() {
     let backend = Arc::new(Echo::default());
     let addr = serve(backend.clone()).await;
-    let mut req = format!("ws://{addr}/sip").into_client_request().unwrap_or_else(|e| panic!("{e}"));
-    req.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static("sip"));
-    let (mut ws, resp) = tokio_tungstenite::connect_async(req).await.unwrap_or_else(|e| panic!("{e}"));
+    let mut req = format!("ws://{addr}/sip")
+        .into_client_request()
+        .unwrap_or_else(|e| panic!("{e}"));
+    req.headers_mut()
+        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("sip"));
+    let (mut ws, resp) = tokio_tungstenite::connect_async(req)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        resp.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok()),
+        resp.headers()
+            .get("sec-websocket-protocol")
+            .and_then(|v| v.to_str().ok()),
         Some("sip")
     );
     use tokio_tungstenite::tungstenite::Message;
-    ws.send(Message::text("options sip:x")).await.unwrap_or_else(|e| panic!("{e}"));
+    ws.send(Message::text("options sip:x"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let back = ws.next().await;
     match back {
         Some(Ok(Message::Text(t))) => assert_eq!(t.as_str(), "OPTIONS SIP:X"),
         other => panic!("{other:?}"),
     }
-    ws.send(Message::text("bye")).await.unwrap_or_else(|e| panic!("{e}"));
+    ws.send(Message::text("bye"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     // The backend closed: the client sees a close frame, then the end.
     loop {
         match ws.next().await {
@@ -120,5 +160,8 @@ async fn sip_websocket_pumps_frames_both_ways() {
     }
     let peers = backend.peers.lock().map(|p| p.clone()).unwrap_or_default();
     assert_eq!(peers.len(), 1);
-    assert_eq!(peers.first().map(|p| (p.local, p.secure)), Some((addr, false)));
+    assert_eq!(
+        peers.first().map(|p| (p.local, p.secure)),
+        Some((addr, false))
+    );
 }

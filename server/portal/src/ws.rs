@@ -18,14 +18,24 @@ pub(crate) async fn upgrade(
 ) -> Response {
     let offers_sip = ws.requested_protocols().any(|p| {
         p.to_str()
-            .map(|list| list.split(',').any(|t| t.trim().eq_ignore_ascii_case("sip")))
+            .map(|list| {
+                list.split(',')
+                    .any(|t| t.trim().eq_ignore_ascii_case("sip"))
+            })
             .unwrap_or(false)
     });
     if !offers_sip {
-        return (StatusCode::BAD_REQUEST, "the WebSocket subprotocol \"sip\" is required (RFC 7118)\n")
+        return (
+            StatusCode::BAD_REQUEST,
+            "the WebSocket subprotocol \"sip\" is required (RFC 7118)\n",
+        )
             .into_response();
     }
-    let peer = WsPeer { remote, local: state.listener.local, secure: state.listener.secure };
+    let peer = WsPeer {
+        remote,
+        local: state.listener.local,
+        secure: state.listener.secure,
+    };
     ws.protocols(["sip"])
         .max_message_size(MAX_SIP_MESSAGE)
         .max_frame_size(MAX_SIP_MESSAGE)

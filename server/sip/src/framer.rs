@@ -1,7 +1,7 @@
 //! Sans-IO framing of a byte stream (TCP, TLS) into messages by Content-Length
 //! (RFC 3261 §18.3), with the CRLF keep-alives of RFC 5626 §3.5.1.
 
-use crate::parse::{MAX_MESSAGE_SIZE, parse_head, scan_head, set_body};
+use crate::parse::{HeadScan, HeadScanner, MAX_MESSAGE_SIZE, parse_head, set_body};
 use crate::scan::is_ws;
 use crate::{Message, ParseError};
 
@@ -25,6 +25,10 @@ pub enum Framed {
 pub struct StreamFramer {
     buf: Vec<u8>,
     failed: bool,
+    /// Progress of the head scan of the message at the front of `buf`.
+    scanner: HeadScanner,
+    /// The head found, with its Content-Length, while the body is still arriving.
+    pending: Option<(HeadScan, usize)>,
 }
 
 impl StreamFramer {
@@ -55,6 +59,13 @@ impl StreamFramer {
         Some(Err(e))
     }
 
+    /// Drop `n` bytes from the front; scan state restarts with the next message.
+    fn consume(&mut self, n: usize) {
+        self.buf.drain(..n.min(self.buf.len()));
+        self.scanner = HeadScanner::default();
+        self.pending = None;
+    }
+
     /// The next frame, or None when more bytes are needed (or after a fatal error).
     ///
     /// A buffer holding exactly `CRLF` or `CRLF CR` waits for more: it may be the first half
@@ -65,47 +76,57 @@ impl StreamFramer {
         if self.failed {
             return None;
         }
-        match self.buf.as_slice() {
-            [] | [b'\r'] | [b'\r', b'\n'] | [b'\r', b'\n', b'\r'] => return None,
-            [b'\r', b'\n', b'\r', b'\n', ..] => {
-                self.buf.drain(..4);
-                return Some(Ok(Framed::KeepAlivePing));
+        if self.pending.is_none() {
+            match self.buf.as_slice() {
+                [] | [b'\r'] | [b'\r', b'\n'] | [b'\r', b'\n', b'\r'] => return None,
+                [b'\r', b'\n', b'\r', b'\n', ..] => {
+                    self.consume(4);
+                    return Some(Ok(Framed::KeepAlivePing));
+                }
+                [b'\r', b'\n', ..] => {
+                    self.consume(2);
+                    return Some(Ok(Framed::KeepAlivePong));
+                }
+                [b, ..] if is_ws(*b) => {
+                    // Stray white space between messages (a bare LF): skip it.
+                    let n = self.buf.iter().take_while(|b| is_ws(**b) && **b != b'\r').count().max(1);
+                    self.consume(n);
+                    return self.next();
+                }
+                _ => {}
             }
-            [b'\r', b'\n', ..] => {
-                self.buf.drain(..2);
-                return Some(Ok(Framed::KeepAlivePong));
-            }
-            [b, ..] if is_ws(*b) => {
-                // Stray white space between messages (a bare LF): skip it.
-                let n = self.buf.iter().take_while(|b| is_ws(**b) && **b != b'\r').count().max(1);
-                self.buf.drain(..n);
-                return self.next();
-            }
-            _ => {}
         }
-        let scan = match scan_head(&self.buf) {
-            Ok(Some(s)) => s,
-            Ok(None) if self.buf.len() > MAX_MESSAGE_SIZE => {
-                return self.fail(ParseError::TooLarge { limit: MAX_MESSAGE_SIZE });
+        let (scan, length) = match self.pending {
+            Some(p) => p,
+            None => {
+                let scan = match self.scanner.scan(&self.buf) {
+                    Ok(Some(s)) => s,
+                    Ok(None) if self.buf.len() > MAX_MESSAGE_SIZE => {
+                        return self.fail(ParseError::TooLarge { limit: MAX_MESSAGE_SIZE });
+                    }
+                    Ok(None) => return None,
+                    Err(e) => return self.fail(e),
+                };
+                let head = self.buf.get(..scan.head_end).unwrap_or(&[]);
+                let length = match raw_content_length(head) {
+                    Ok(n) => n,
+                    Err(e) => return self.fail(e),
+                };
+                if scan.body_start + length > MAX_MESSAGE_SIZE {
+                    return self.fail(ParseError::TooLarge { limit: MAX_MESSAGE_SIZE });
+                }
+                self.pending = Some((scan, length));
+                (scan, length)
             }
-            Ok(None) => return None,
-            Err(e) => return self.fail(e),
-        };
-        let head = self.buf.get(..scan.head_end).unwrap_or(&[]);
-        let length = match raw_content_length(head) {
-            Ok(n) => n,
-            Err(e) => return self.fail(e),
         };
         let total = scan.body_start + length;
-        if total > MAX_MESSAGE_SIZE {
-            return self.fail(ParseError::TooLarge { limit: MAX_MESSAGE_SIZE });
-        }
         if self.buf.len() < total {
             return None;
         }
+        let head = self.buf.get(..scan.head_end).unwrap_or(&[]);
         let parsed = parse_head(head, scan.fields);
         let body = self.buf.get(scan.body_start..total).unwrap_or(&[]).to_vec();
-        self.buf.drain(..total);
+        self.consume(total);
         Some(parsed.map(|(mut msg, _)| {
             set_body(&mut msg, body);
             Framed::Message(msg)
@@ -198,6 +219,24 @@ mod tests {
         f.push(OPTIONS);
         assert!(matches!(f.next(), Some(Err(ParseError::Uri(_)))));
         assert_eq!(msg(f.next()).body(), b"body");
+    }
+
+    #[test]
+    fn slow_sender_is_linear() {
+        // 60 KB of header lines one byte at a time: each byte is scanned once.
+        let mut f = StreamFramer::new();
+        let mut stream = b"MESSAGE sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h\r\nX-Long: ".to_vec();
+        stream.resize(60_000, b'a');
+        stream.extend_from_slice(b"\r\nContent-Length: 0\r\n\r\n");
+        let mut got = 0;
+        for b in &stream {
+            f.push(std::slice::from_ref(b));
+            while let Some(r) = f.next() {
+                assert!(r.is_ok());
+                got += 1;
+            }
+        }
+        assert_eq!(got, 1);
     }
 
     #[test]

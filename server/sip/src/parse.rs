@@ -24,29 +24,49 @@ pub(crate) struct HeadScan {
 /// Find the empty line ending the head of `buf` (which starts at the start line). `None`
 /// when there is none yet. CRLF is the line end; a bare LF is tolerated.
 pub(crate) fn scan_head(buf: &[u8]) -> Result<Option<HeadScan>, ParseError> {
-    let mut pos = 0;
-    let mut fields = 0usize;
-    let mut first = true;
-    while pos < buf.len() {
-        let Some(nl) = buf.get(pos..).and_then(|b| find_byte(b, b'\n')) else {
-            return Ok(None);
-        };
-        let line_end = pos + nl;
-        let line = buf.get(pos..line_end).unwrap_or(&[]);
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.is_empty() && !first {
-            return Ok(Some(HeadScan { head_end: pos, body_start: line_end + 1, fields }));
-        }
-        if !first && !matches!(line.first(), Some(b' ' | b'\t')) {
-            fields += 1;
-            if fields > MAX_HEADERS {
-                return Err(ParseError::TooManyHeaders { limit: MAX_HEADERS });
+    HeadScanner::default().scan(buf)
+}
+
+/// A resumable head scan: a stream framer keeps one per message so bytes arriving one at a
+/// time are looked at once, not once per arrival (a slow sender must not cost quadratic
+/// time).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct HeadScanner {
+    /// Start of the first line not yet complete.
+    pos: usize,
+    fields: usize,
+    /// The start line is behind us.
+    past_start: bool,
+    /// Bytes from `pos` up to here hold no line end (a long line arriving slowly).
+    searched: usize,
+}
+
+impl HeadScanner {
+    /// Continue over `buf` (the same buffer, possibly longer than last time).
+    pub fn scan(&mut self, buf: &[u8]) -> Result<Option<HeadScan>, ParseError> {
+        while self.pos < buf.len() {
+            let from = self.searched.max(self.pos);
+            let Some(nl) = buf.get(from..).and_then(|b| find_byte(b, b'\n')) else {
+                self.searched = buf.len();
+                return Ok(None);
+            };
+            let line_end = from + nl;
+            let line = buf.get(self.pos..line_end).unwrap_or(&[]);
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.is_empty() && self.past_start {
+                return Ok(Some(HeadScan { head_end: self.pos, body_start: line_end + 1, fields: self.fields }));
             }
+            if self.past_start && !matches!(line.first(), Some(b' ' | b'\t')) {
+                self.fields += 1;
+                if self.fields > MAX_HEADERS {
+                    return Err(ParseError::TooManyHeaders { limit: MAX_HEADERS });
+                }
+            }
+            self.past_start = true;
+            self.pos = line_end + 1;
         }
-        first = false;
-        pos = line_end + 1;
+        Ok(None)
     }
-    Ok(None)
 }
 
 /// Count header fields of a head without a terminating empty line (a datagram that ends
@@ -228,7 +248,14 @@ fn parse_request_line(line: &str) -> Result<(Method, Uri), ParseError> {
 pub(crate) fn parse_headers(text: &str, fields: usize) -> Result<Headers, ParseError> {
     const WS: [char; 2] = [' ', '\t'];
     let mut out: Vec<Header> = Vec::with_capacity(fields);
-    for line in text.split('\n') {
+    let mut rest = text;
+    while !rest.is_empty() {
+        // Lines are short: the word-at-a-time search beats the general `str::split`.
+        let (line, next) = match find_byte(rest.as_bytes(), b'\n') {
+            Some(nl) => (rest.get(..nl).unwrap_or(""), rest.get(nl + 1..).unwrap_or("")),
+            None => (rest, ""),
+        };
+        rest = next;
         let line = line.strip_suffix('\r').unwrap_or(line);
         match line.as_bytes().first() {
             None => continue,
@@ -246,7 +273,8 @@ pub(crate) fn parse_headers(text: &str, fields: usize) -> Result<Headers, ParseE
                 if out.len() >= MAX_HEADERS {
                     return Err(ParseError::TooManyHeaders { limit: MAX_HEADERS });
                 }
-                let (name, value) = line.split_once(':').ok_or(ParseError::header("?", "no colon"))?;
+                let colon = line.bytes().position(|b| b == b':').ok_or(ParseError::header("?", "no colon"))?;
+                let (name, value) = (line.get(..colon).unwrap_or(""), line.get(colon + 1..).unwrap_or(""));
                 let name = name.trim_end_matches(WS);
                 if name.is_empty() || !name.bytes().all(is_token) {
                     return Err(ParseError::header("?", "header name is not a token"));

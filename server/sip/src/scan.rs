@@ -1,14 +1,29 @@
 //! Small lexical helpers shared by the typed header views: character classes of RFC 3261
 //! §25.1, a cursor over header text that skips linear white space, list splitting.
 
-/// `token` characters (RFC 3261 §25.1).
-pub(crate) fn is_token(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b)
+/// A 256-entry membership table: alphanumerics plus `extra`. Lookups run for every byte of
+/// every header name and URI, so they are one load, not a scan of a list.
+pub(crate) const fn table(extra: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric();
+        c += 1;
+    }
+    let mut i = 0;
+    while i < extra.len() {
+        t[extra[i] as usize] = true;
+        i += 1;
+    }
+    t
 }
 
-/// `unreserved` characters of URIs.
-pub(crate) fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b)
+static TOKEN: [bool; 256] = table(b"-.!%*_+`'~");
+
+/// `token` characters (RFC 3261 §25.1).
+pub(crate) fn is_token(b: u8) -> bool {
+    TOKEN.get(usize::from(b)).copied().unwrap_or(false)
 }
 
 /// Characters allowed in a generic parameter value besides token characters: a host

@@ -3,32 +3,33 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::ParseError;
-use crate::scan::is_unreserved;
+use crate::scan::table;
 use crate::uri::{Host, SipUri, TelUri, Uri};
 
 fn err(why: &'static str) -> ParseError {
     ParseError::Uri(why)
 }
 
-/// Characters (besides unreserved and escapes) allowed in each URI part.
-const USER_EXTRA: &[u8] = b"&=+$,;?/";
-const PASSWORD_EXTRA: &[u8] = b"&=+$,";
-const PARAM_EXTRA: &[u8] = b"[]/:&+$";
-const HEADER_EXTRA: &[u8] = b"[]/?:+$";
+/// Characters (unreserved plus the part's own; `%` escapes are checked separately)
+/// allowed in each URI part (RFC 3261 §25.1).
+static USER: [bool; 256] = table(b"-_.!~*'()&=+$,;?/");
+static PASSWORD: [bool; 256] = table(b"-_.!~*'()&=+$,");
+static PARAM: [bool; 256] = table(b"-_.!~*'()[]/:&+$");
+static HEADER: [bool; 256] = table(b"-_.!~*'()[]/?:+$");
 
-/// Check that `s` only has unreserved characters, `extra`, and well-formed %HH escapes.
-fn check_chars(s: &str, extra: &[u8], why: &'static str) -> Result<(), ParseError> {
+/// Check that `s` only has characters of `allowed` and well-formed %HH escapes.
+fn check_chars(s: &str, allowed: &[bool; 256], why: &'static str) -> Result<(), ParseError> {
     let b = s.as_bytes();
     let mut i = 0;
     while let Some(&c) = b.get(i) {
-        if c == b'%' {
+        if allowed.get(usize::from(c)).copied().unwrap_or(false) {
+            i += 1;
+        } else if c == b'%' {
             let ok = b.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
             if !ok {
                 return Err(err("bad %-escape"));
             }
             i += 3;
-        } else if is_unreserved(c) || extra.contains(&c) {
-            i += 1;
         } else {
             return Err(err(why));
         }
@@ -88,9 +89,9 @@ impl SipUri {
                 if u.is_empty() {
                     return Err(err("empty user"));
                 }
-                check_chars(u, USER_EXTRA, "bad character in user")?;
+                check_chars(u, &USER, "bad character in user")?;
                 if let Some(p) = p {
-                    check_chars(p, PASSWORD_EXTRA, "bad character in password")?;
+                    check_chars(p, &PASSWORD, "bad character in password")?;
                 }
                 (Some(u.to_owned()), p.map(str::to_owned))
             }
@@ -112,9 +113,9 @@ impl SipUri {
                 if k.is_empty() {
                     return Err(err("empty URI parameter"));
                 }
-                check_chars(k, PARAM_EXTRA, "bad character in URI parameter")?;
+                check_chars(k, &PARAM, "bad character in URI parameter")?;
                 if let Some(v) = v {
-                    check_chars(v, PARAM_EXTRA, "bad character in URI parameter")?;
+                    check_chars(v, &PARAM, "bad character in URI parameter")?;
                 }
                 params.push((k.to_owned(), v.map(str::to_owned)));
             }
@@ -126,8 +127,8 @@ impl SipUri {
                 if k.is_empty() {
                     return Err(err("empty URI header name"));
                 }
-                check_chars(k, HEADER_EXTRA, "bad character in URI header")?;
-                check_chars(v, HEADER_EXTRA, "bad character in URI header")?;
+                check_chars(k, &HEADER, "bad character in URI header")?;
+                check_chars(v, &HEADER, "bad character in URI header")?;
                 headers.push((k.to_owned(), v.to_owned()));
             }
         }
@@ -215,9 +216,9 @@ impl TelUri {
             if k.is_empty() {
                 return Err(err("empty tel parameter"));
             }
-            check_chars(k, PARAM_EXTRA, "bad character in tel parameter")?;
+            check_chars(k, &PARAM, "bad character in tel parameter")?;
             if let Some(v) = v {
-                check_chars(v, PARAM_EXTRA, "bad character in tel parameter")?;
+                check_chars(v, &PARAM, "bad character in tel parameter")?;
             }
             params.push((k.to_owned(), v.map(str::to_owned)));
         }

@@ -51,10 +51,18 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         .with_context(|| format!("database_url: cannot open {}", redact(&config.database_url)))?;
 
     let tls_on = config.sip.tls != Listen::Off || config.http.tls != Listen::Off;
-    let tls = if tls_on { Some(crate::tls::load_or_generate(&config).context("tls")?) } else { None };
+    let tls = if tls_on {
+        Some(crate::tls::load_or_generate(&config).context("tls")?)
+    } else {
+        None
+    };
 
     let udp_socket = match config.sip.udp.addr() {
-        Some(a) => Some(Arc::new(UdpSocket::bind(a).await.with_context(|| bind_error("sip.udp", a))?)),
+        Some(a) => Some(Arc::new(
+            UdpSocket::bind(a)
+                .await
+                .with_context(|| bind_error("sip.udp", a))?,
+        )),
         None => None,
     };
     let tcp_listener = bind_tcp("sip.tcp", config.sip.tcp).await?;
@@ -76,7 +84,13 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         store.clone(),
     );
     let connections = Arc::new(Connections::new());
-    let endpoint = Arc::new(Endpoint::new(registrar, store.clone(), connections, udp_socket.clone()));
+    let endpoint = Arc::new(Endpoint::new(
+        registrar,
+        store.clone(),
+        connections,
+        udp_socket.clone(),
+        stream_idle(&config),
+    ));
     let (trigger, shutdown) = shutdown::channel();
     let mut tasks = JoinSet::new();
 
@@ -96,7 +110,10 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         tasks: JoinSet::new(),
     };
 
-    tasks.spawn(crate::endpoint::run_timers(endpoint.clone(), shutdown.clone()));
+    tasks.spawn(crate::endpoint::run_timers(
+        endpoint.clone(),
+        shutdown.clone(),
+    ));
     if let Some(socket) = udp_socket {
         tasks.spawn(udp::run(socket, endpoint.clone(), shutdown.clone()));
     }
@@ -104,7 +121,12 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         tasks.spawn(tcp::run(l, endpoint.clone(), shutdown.clone()));
     }
     if let (Some(l), Some(t)) = (tls_listener, &tls) {
-        tasks.spawn(tls::run_sip(l, t.sip.clone(), endpoint.clone(), shutdown.clone()));
+        tasks.spawn(tls::run_sip(
+            l,
+            t.sip.clone(),
+            endpoint.clone(),
+            shutdown.clone(),
+        ));
     }
     let backend = Arc::new(PortalBackend {
         endpoint: endpoint.clone(),
@@ -118,7 +140,12 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     if let (Some(l), Some(t), Some(addr)) = (https_listener, &tls, server.https) {
         let (tx, rx) = tokio::sync::mpsc::channel(64);
         tasks.spawn(tls::run_https(l, t.https.clone(), tx, shutdown.clone()));
-        tasks.spawn(http::run_https(ChannelListener::new(rx, addr), addr, backend.clone(), shutdown.clone()));
+        tasks.spawn(http::run_https(
+            ChannelListener::new(rx, addr),
+            addr,
+            backend.clone(),
+            shutdown.clone(),
+        ));
     }
     if config.registrar.qualify_interval > 0 {
         let interval = Duration::from_secs(u64::from(config.registrar.qualify_interval));
@@ -148,10 +175,28 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     Ok(server)
 }
 
+/// How long a TCP/TLS connection may stay silent. Phones keep their flows alive with CRLF
+/// pings (RFC 5626: every 95-120 s) or re-REGISTER before the binding lapses, and they answer
+/// our keepalive OPTIONS; a connection quiet for longer than a whole registration lifetime
+/// plus slack serves nobody (or is a slow-loris).
+fn stream_idle(config: &Config) -> Duration {
+    let quiet = u64::from(
+        config
+            .registrar
+            .max_expires
+            .max(config.registrar.qualify_interval),
+    );
+    Duration::from_secs(quiet + 120)
+}
+
 async fn bind_tcp(key: &'static str, listen: Listen) -> anyhow::Result<Option<TcpListener>> {
     match listen.addr() {
         None => Ok(None),
-        Some(a) => Ok(Some(TcpListener::bind(a).await.with_context(|| bind_error(key, a))?)),
+        Some(a) => Ok(Some(
+            TcpListener::bind(a)
+                .await
+                .with_context(|| bind_error(key, a))?,
+        )),
     }
 }
 
@@ -165,7 +210,11 @@ fn redact(url: &str) -> String {
         (Some(s), Some(at)) if at > s => {
             let creds = url.get(s + 3..at).unwrap_or("");
             match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", url.get(..s + 3).unwrap_or(""), url.get(at..).unwrap_or("")),
+                Some((user, _)) => format!(
+                    "{}{user}:***{}",
+                    url.get(..s + 3).unwrap_or(""),
+                    url.get(at..).unwrap_or("")
+                ),
                 None => url.to_owned(),
             }
         }
@@ -177,7 +226,12 @@ impl RunningServer {
     /// Every listener that is open, named as in the configuration, with what a client uses.
     pub fn status_listeners(&self) -> Vec<StatusListener> {
         let mut out = Vec::new();
-        let mut add = |name: &str, address: String| out.push(StatusListener { name: name.to_owned(), address });
+        let mut add = |name: &str, address: String| {
+            out.push(StatusListener {
+                name: name.to_owned(),
+                address,
+            })
+        };
         if let Some(a) = self.sip_udp {
             add("SIP UDP", format!("{a}"));
         }
@@ -188,10 +242,16 @@ impl RunningServer {
             add("SIP TLS", format!("{a}"));
         }
         if let Some(a) = self.http {
-            add("HTTP (SIP over WebSocket)", crate::transport::ws::url(a, false));
+            add(
+                "HTTP (SIP over WebSocket)",
+                crate::transport::ws::url(a, false),
+            );
         }
         if let Some(a) = self.https {
-            add("HTTPS (SIP over secure WebSocket)", crate::transport::ws::url(a, true));
+            add(
+                "HTTPS (SIP over secure WebSocket)",
+                crate::transport::ws::url(a, true),
+            );
         }
         out
     }
@@ -203,8 +263,16 @@ impl RunningServer {
             (None, Some(a)) => ("https", a),
             (None, None) => return None,
         };
-        let host = if addr.ip().is_unspecified() { "localhost".to_owned() } else { addr.ip().to_string() };
-        let host = if host.contains(':') { format!("[{host}]") } else { host };
+        let host = if addr.ip().is_unspecified() {
+            "localhost".to_owned()
+        } else {
+            addr.ip().to_string()
+        };
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host
+        };
         Some(format!("{scheme}://{host}:{}/", addr.port()))
     }
 
@@ -220,14 +288,21 @@ impl RunningServer {
 
     /// Keepalive OPTIONS answered since start.
     pub fn qualify_answered(&self) -> u64 {
-        self.endpoint.qualify.lock().map(|q| q.answered_total()).unwrap_or(0)
+        self.endpoint
+            .qualify
+            .lock()
+            .map(|q| q.answered_total())
+            .unwrap_or(0)
     }
 
     /// Stops every listener and connection, then closes the database.
     pub async fn shutdown(mut self) {
         self.trigger.trigger();
         let drain = async { while self.tasks.join_next().await.is_some() {} };
-        if tokio::time::timeout(Duration::from_secs(2), drain).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(2), drain)
+            .await
+            .is_err()
+        {
             self.tasks.abort_all();
             while self.tasks.join_next().await.is_some() {}
         }

@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "switchboard", version, about = "Switchboard: SIP server and PBX")]
+#[command(
+    name = "switchboard",
+    version,
+    about = "Switchboard: SIP server and PBX"
+)]
 pub struct Cli {
     /// TOML configuration file (every key optional; SWITCHBOARD_<SECTION>_<KEY> variables
     /// override it).
@@ -52,7 +56,9 @@ pub fn check_number(number: &str) -> Result<(), String> {
     if digits && (2..=15).contains(&number.len()) {
         Ok(())
     } else {
-        Err(format!("extension number {number:?} is not valid: use 2 to 15 digits"))
+        Err(format!(
+            "extension number {number:?} is not valid: use 2 to 15 digits"
+        ))
     }
 }
 
@@ -63,7 +69,14 @@ pub fn generate_secret() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
     let mut rng = rand::rng();
     (0..20)
-        .map(|_| char::from(ALPHABET.get(rng.random_range(0..ALPHABET.len())).copied().unwrap_or(b'x')))
+        .map(|_| {
+            char::from(
+                ALPHABET
+                    .get(rng.random_range(0..ALPHABET.len()))
+                    .copied()
+                    .unwrap_or(b'x'),
+            )
+        })
         .collect()
 }
 
@@ -87,9 +100,21 @@ mod tests {
 
     #[test]
     fn extension_add_takes_options() {
-        let cli = parse(&["extension", "add", "100", "--password", "pw", "--name", "Alice"]);
+        let cli = parse(&[
+            "extension",
+            "add",
+            "100",
+            "--password",
+            "pw",
+            "--name",
+            "Alice",
+        ]);
         match cli.map(|c| c.command) {
-            Ok(Command::Extension(ExtensionCommand::Add { number, password, name })) => {
+            Ok(Command::Extension(ExtensionCommand::Add {
+                number,
+                password,
+                name,
+            })) => {
                 assert_eq!(number, "100");
                 assert_eq!(password.as_deref(), Some("pw"));
                 assert_eq!(name.as_deref(), Some("Alice"));

@@ -17,25 +17,44 @@ pub struct Failure {
 
 impl Failure {
     fn runtime(e: impl std::fmt::Display) -> Failure {
-        Failure { message: format!("error: {e}"), code: 1 }
+        Failure {
+            message: format!("error: {e}"),
+            code: 1,
+        }
     }
 }
 
 /// `serve`: start, print where we listen, run until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config) -> Result<(), Failure> {
     let database = config.database_url.clone();
-    let server = app::start(config).await.map_err(|e| Failure::runtime(format!("{e:#}")))?;
+    let server = app::start(config)
+        .await
+        .map_err(|e| Failure::runtime(format!("{e:#}")))?;
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "Switchboard {} for SIP domain {}", env!("CARGO_PKG_VERSION"), server.domain);
+    let _ = writeln!(
+        out,
+        "Switchboard {} for SIP domain {}",
+        env!("CARGO_PKG_VERSION"),
+        server.domain
+    );
     for l in server.status_listeners() {
         let _ = writeln!(out, "  listening  {:<36} {}", l.name, l.address);
     }
     if let Some(url) = server.portal_url() {
         let _ = writeln!(out, "  portal     {url}");
     }
-    let _ = writeln!(out, "  database   {} ({})", server.store.kind(), database_path(&database));
+    let _ = writeln!(
+        out,
+        "  database   {} ({})",
+        server.store.kind(),
+        database_path(&database)
+    );
     if let Some(cert) = &server.cert_path {
-        let how = if server.cert_generated { "self-signed, generated now" } else { "in use" };
+        let how = if server.cert_generated {
+            "self-signed, generated now"
+        } else {
+            "in use"
+        };
         let _ = writeln!(out, "  TLS cert   {} ({how})", cert.display());
     }
     drop(out);
@@ -47,7 +66,11 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
 
 fn database_path(url: &str) -> &str {
     if url.starts_with("sqlite") {
-        url.trim_start_matches("sqlite://").trim_start_matches("sqlite:").split('?').next().unwrap_or(url)
+        url.trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:")
+            .split('?')
+            .next()
+            .unwrap_or(url)
     } else {
         // Never print credentials.
         url.split('@').next_back().unwrap_or("postgres")
@@ -79,9 +102,14 @@ async fn wait_for_stop() {
 
 pub async fn extension(config: Config, cmd: ExtensionCommand) -> Result<(), Failure> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-        Failure::runtime(format!("data_dir: cannot create {}: {e}", config.data_dir.display()))
+        Failure::runtime(format!(
+            "data_dir: cannot create {}: {e}",
+            config.data_dir.display()
+        ))
     })?;
-    let store = Store::connect(&config.database_url).await.map_err(Failure::runtime)?;
+    let store = Store::connect(&config.database_url)
+        .await
+        .map_err(Failure::runtime)?;
     let result = run_extension(&store, cmd).await;
     store.close().await;
     result
@@ -89,18 +117,31 @@ pub async fn extension(config: Config, cmd: ExtensionCommand) -> Result<(), Fail
 
 async fn run_extension(store: &Store, cmd: ExtensionCommand) -> Result<(), Failure> {
     match cmd {
-        ExtensionCommand::Add { number, password, name } => {
-            check_number(&number).map_err(|m| Failure { message: format!("error: {m}"), code: 2 })?;
+        ExtensionCommand::Add {
+            number,
+            password,
+            name,
+        } => {
+            check_number(&number).map_err(|m| Failure {
+                message: format!("error: {m}"),
+                code: 2,
+            })?;
             let generated = password.is_none();
             let secret = password.unwrap_or_else(generate_secret);
             if secret.is_empty() {
-                return Err(Failure { message: "error: --password must not be empty".into(), code: 2 });
+                return Err(Failure {
+                    message: "error: --password must not be empty".into(),
+                    code: 2,
+                });
             }
             let name = name.unwrap_or_default();
             match store.add_extension(&number, &name, &secret).await {
                 Ok(()) => {}
                 Err(StoreError::Duplicate(n)) => {
-                    return Err(Failure { message: format!("error: extension {n} already exists"), code: 1 });
+                    return Err(Failure {
+                        message: format!("error: extension {n} already exists"),
+                        code: 1,
+                    });
                 }
                 Err(e) => return Err(Failure::runtime(e)),
             }
@@ -123,7 +164,10 @@ async fn run_extension(store: &Store, cmd: ExtensionCommand) -> Result<(), Failu
                 println!("removed extension {number}");
                 Ok(())
             }
-            Ok(false) => Err(Failure { message: format!("error: no extension {number}"), code: 1 }),
+            Ok(false) => Err(Failure {
+                message: format!("error: no extension {number}"),
+                code: 1,
+            }),
             Err(e) => Err(Failure::runtime(e)),
         },
     }

@@ -66,10 +66,12 @@ impl QualifyTracker {
 
     fn expire(&mut self, now: Instant) {
         let before = self.pending.len();
-        self.pending.retain(|_, p| now.saturating_duration_since(p.sent) < GIVE_UP);
+        self.pending
+            .retain(|_, p| now.saturating_duration_since(p.sent) < GIVE_UP);
         self.unanswered += (before - self.pending.len()) as u64;
         // Forget contacts not heard from in a long while so the map cannot grow forever.
-        self.last_answer.retain(|_, t| now.saturating_duration_since(*t) < Duration::from_secs(86_400));
+        self.last_answer
+            .retain(|_, t| now.saturating_duration_since(*t) < Duration::from_secs(86_400));
     }
 }
 
@@ -94,7 +96,8 @@ pub async fn qualify_all(endpoint: &Shared, domain: &str) {
     };
     for binding in bindings {
         let branch = format!("z9hG4bK{}", random_token(16));
-        let Some(req) = options_for(&binding, &endpoint.via_for(&binding.flow), &branch, domain) else {
+        let Some(req) = options_for(&binding, &endpoint.via_for(&binding.flow), &branch, domain)
+        else {
             tracing::debug!(contact = %binding.contact, "qualify: contact is not a URI we can send to");
             continue;
         };
@@ -113,13 +116,21 @@ pub fn options_for(binding: &Binding, via: &str, branch: &str, domain: &str) -> 
     let mut headers = Headers::new();
     headers.push(HeaderName::Via, format!("{via};branch={branch};rport"));
     headers.push(HeaderName::MaxForwards, "70");
-    headers.push(HeaderName::From, format!("<sip:switchboard@{domain}>;tag={}", random_token(10)));
+    headers.push(
+        HeaderName::From,
+        format!("<sip:switchboard@{domain}>;tag={}", random_token(10)),
+    );
     headers.push(HeaderName::To, format!("<{}>", binding.contact));
     headers.push(HeaderName::CallId, format!("{}@{domain}", random_token(20)));
     headers.push(HeaderName::CSeq, "1 OPTIONS");
     headers.push(HeaderName::Accept, "application/sdp");
     headers.push(HeaderName::ContentLength, "0");
-    Some(Request { method: Method::Options, uri, headers, body: Vec::new() })
+    Some(Request {
+        method: Method::Options,
+        uri,
+        headers,
+        body: Vec::new(),
+    })
 }
 
 #[cfg(test)]
@@ -138,7 +149,11 @@ mod tests {
         assert!(!t.answered("z9hG4bKzzz", 200, now));
         assert_eq!(t.answered_total(), 1);
         assert!(t.last_answer("sip:100@192.0.2.1").is_some());
-        t.sent("z9hG4bKc".into(), "sip:102@192.0.2.3".into(), now + GIVE_UP + Duration::from_secs(1));
+        t.sent(
+            "z9hG4bKc".into(),
+            "sip:102@192.0.2.3".into(),
+            now + GIVE_UP + Duration::from_secs(1),
+        );
         assert_eq!(t.unanswered_total(), 1, "b was given up");
     }
 }

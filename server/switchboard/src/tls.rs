@@ -25,7 +25,10 @@ pub struct TlsMaterial {
 /// The PEM paths used when none are configured.
 pub fn generated_paths(data_dir: &Path) -> TlsFiles {
     let dir = data_dir.join("tls");
-    TlsFiles { cert: dir.join("cert.pem"), key: dir.join("key.pem") }
+    TlsFiles {
+        cert: dir.join("cert.pem"),
+        key: dir.join("key.pem"),
+    }
 }
 
 pub fn load_or_generate(config: &Config) -> anyhow::Result<TlsMaterial> {
@@ -46,7 +49,12 @@ pub fn load_or_generate(config: &Config) -> anyhow::Result<TlsMaterial> {
     let key = read_key(&files.key)?;
     let sip = server_config(certs.clone(), key.clone_key(), Vec::new())?;
     let https = server_config(certs, key, vec![b"http/1.1".to_vec()])?;
-    Ok(TlsMaterial { sip, https, cert_path: files.cert, generated })
+    Ok(TlsMaterial {
+        sip,
+        https,
+        cert_path: files.cert,
+        generated,
+    })
 }
 
 fn server_config(
@@ -95,7 +103,8 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .mode(0o600)
         .open(path)
         .with_context(|| format!("writing {}", path.display()))?;
-    f.write_all(bytes).with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(bytes)
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
 
@@ -136,10 +145,33 @@ mod tests {
     }
 
     #[test]
+    fn configured_files_are_used_as_they_are() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let files = TlsFiles {
+            cert: dir.path().join("c.pem"),
+            key: dir.path().join("k.pem"),
+        };
+        generate(&files, "pbx.example.com").unwrap_or_else(|e| panic!("{e:#}"));
+        let mut config = Config::defaults().unwrap_or_else(|e| panic!("{e}"));
+        config.data_dir = dir.path().join("data");
+        config.tls = Some(files.clone());
+        let m = load_or_generate(&config).unwrap_or_else(|e| panic!("{e:#}"));
+        assert!(!m.generated);
+        assert_eq!(m.cert_path, files.cert);
+        assert!(!config.data_dir.join("tls").exists(), "nothing generated");
+    }
+
+    #[test]
     fn configured_files_that_are_missing_are_an_error() {
         let mut config = Config::defaults().unwrap_or_else(|e| panic!("{e}"));
-        config.tls = Some(TlsFiles { cert: "/nonexistent/c.pem".into(), key: "/nonexistent/k.pem".into() });
-        let err = load_or_generate(&config).err().map(|e| format!("{e:#}")).unwrap_or_default();
+        config.tls = Some(TlsFiles {
+            cert: "/nonexistent/c.pem".into(),
+            key: "/nonexistent/k.pem".into(),
+        });
+        let err = load_or_generate(&config)
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
         assert!(err.contains("/nonexistent/c.pem"), "{err}");
     }
 }

@@ -32,36 +32,58 @@ fn bad_configuration_exits_2_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bad.toml");
     std::fs::write(&file, "[sip]\nudp = \"abc\"\n").unwrap();
-    let (code, _, err) = run(switchboard(dir.path()).args(["serve", "--config"]).arg(&file));
+    let (code, _, err) = run(switchboard(dir.path())
+        .args(["serve", "--config"])
+        .arg(&file));
     assert_eq!(code, 2, "{err}");
-    assert_eq!(err.trim(), r#"config error: sip.udp: "abc" is not an address:port or "off""#);
+    assert_eq!(
+        err.trim(),
+        r#"config error: sip.udp: "abc" is not an address:port or "off""#
+    );
 
     std::fs::write(&file, "[http]\nlistne = \"off\"\n").unwrap();
-    let (code, _, err) = run(switchboard(dir.path()).arg("--config").arg(&file).arg("serve"));
+    let (code, _, err) = run(switchboard(dir.path())
+        .arg("--config")
+        .arg(&file)
+        .arg("serve"));
     assert_eq!(code, 2);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("listne"), "{err}");
 
-    let (code, _, err) = run(switchboard(dir.path()).env("SWITCHBOARD_HTTP_LISTEN", "nope").args(["extension", "list"]));
+    let (code, _, err) = run(switchboard(dir.path())
+        .env("SWITCHBOARD_HTTP_LISTEN", "nope")
+        .args(["extension", "list"]));
     assert_eq!(code, 2);
     assert!(err.starts_with("config error: http.listen:"), "{err}");
 
-    let (code, _, err) = run(switchboard(dir.path()).args(["serve", "--config", "/nonexistent/x.toml"]));
+    let (code, _, err) =
+        run(switchboard(dir.path()).args(["serve", "--config", "/nonexistent/x.toml"]));
     assert_eq!(code, 2);
-    assert!(err.starts_with("config error: /nonexistent/x.toml:"), "{err}");
+    assert!(
+        err.starts_with("config error: /nonexistent/x.toml:"),
+        "{err}"
+    );
 }
 
 #[test]
 fn extension_add_list_remove() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, out, err) = run(switchboard(dir.path()).args(["extension", "add", "100", "--name", "Alice"]));
+    let (code, out, err) =
+        run(switchboard(dir.path()).args(["extension", "add", "100", "--name", "Alice"]));
     assert_eq!(code, 0, "{err}");
-    let secret = out.lines().find_map(|l| l.strip_prefix("password: ")).unwrap_or_default();
+    let secret = out
+        .lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .unwrap_or_default();
     assert_eq!(secret.len(), 20, "{out}");
 
-    let (code, out, _) = run(switchboard(dir.path()).args(["extension", "add", "101", "--password", "pw"]));
+    let (code, out, _) =
+        run(switchboard(dir.path()).args(["extension", "add", "101", "--password", "pw"]));
     assert_eq!(code, 0);
-    assert!(!out.contains("password:"), "a given password is not echoed: {out}");
+    assert!(
+        !out.contains("password:"),
+        "a given password is not echoed: {out}"
+    );
 
     let (code, _, err) = run(switchboard(dir.path()).args(["extension", "add", "100"]));
     assert_eq!(code, 1);
@@ -116,8 +138,14 @@ fn serve_prints_the_bound_listeners() {
     let text = lines.join("\n");
     assert!(text.contains("SIP UDP"), "{text}");
     assert!(text.contains("SIP TCP"), "{text}");
-    assert!(!text.contains("SIP TLS"), "off listeners are not opened: {text}");
-    assert!(!text.contains("127.0.0.1:0 "), "real ports are printed: {text}");
+    assert!(
+        !text.contains("SIP TLS"),
+        "off listeners are not opened: {text}"
+    );
+    assert!(
+        !text.contains("127.0.0.1:0 "),
+        "real ports are printed: {text}"
+    );
     let portal = lines.iter().find(|l| l.contains("portal")).unwrap();
     assert!(portal.contains("http://127.0.0.1:"), "{portal}");
 }

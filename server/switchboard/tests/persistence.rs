@@ -12,9 +12,17 @@ async fn bindings_survive_a_restart(database_url: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let server = boot(test_config(dir.path(), database_url, 0)).await;
     add_extension(&server, "100", "pw-persist").await;
-    let mut phone = Phone::new(Conn::udp(server.sip_udp.unwrap()).await, "100", "pw-persist");
+    let mut phone = Phone::new(
+        Conn::udp(server.sip_udp.unwrap()).await,
+        "100",
+        "pw-persist",
+    );
     assert_eq!(phone.register(600).await.status, 200);
-    let mut tcp = Phone::new(Conn::tcp(server.sip_tcp.unwrap()).await, "100", "pw-persist");
+    let mut tcp = Phone::new(
+        Conn::tcp(server.sip_tcp.unwrap()).await,
+        "100",
+        "pw-persist",
+    );
     assert_eq!(tcp.register(600).await.status, 200);
     let before = bindings(&server, "100").await;
     assert_eq!(before.len(), 2);
@@ -23,7 +31,11 @@ async fn bindings_survive_a_restart(database_url: Option<&str>) {
     let server = boot(test_config(dir.path(), database_url, 0)).await;
     let after = bindings(&server, "100").await;
     assert_eq!(after, before, "bindings read back unchanged");
-    assert!(after.iter().any(|b| b.flow.transport == Transport::Udp && b.contact == phone.contact()));
+    assert!(
+        after
+            .iter()
+            .any(|b| b.flow.transport == Transport::Udp && b.contact == phone.contact())
+    );
     // The status page counts them.
     let page = http_get(server.http.unwrap(), "/").await;
     assert!(page.contains("<span id=\"bindings\">2</span>"), "{page}");
@@ -33,7 +45,9 @@ async fn bindings_survive_a_restart(database_url: Option<&str>) {
 async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).await.unwrap();
     out
@@ -47,7 +61,9 @@ async fn sqlite_bindings_survive_a_restart() {
 #[tokio::test]
 async fn postgres_bindings_survive_a_restart() {
     const ADMIN: &str = "postgres://postgres@127.0.0.1:5432/test";
-    let Some(schema) = scratch_schema(ADMIN).await else { return };
+    let Some(schema) = scratch_schema(ADMIN).await else {
+        return;
+    };
     let url = format!("{ADMIN}?options=-c%20search_path%3D{schema}");
     bindings_survive_a_restart(Some(&url)).await;
     drop_schema(ADMIN, &schema).await;
@@ -74,13 +90,18 @@ async fn scratch_schema(admin: &str) -> Option<String> {
     };
     let schema = format!("sb_it_{}", token());
     // The name is ours (hex digits), not input.
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut conn).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
     Some(schema)
 }
 
 async fn drop_schema(admin: &str, schema: &str) {
     use sqlx::Connection;
     if let Ok(mut conn) = sqlx::PgConnection::connect(admin).await {
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut conn).await;
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+            .execute(&mut conn)
+            .await;
     }
 }

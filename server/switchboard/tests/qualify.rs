@@ -8,18 +8,32 @@ mod common;
 use common::*;
 use sip::{Method, Response};
 
-async fn qualify_comes_back_over(mut phone: Phone, server: &switchboard::RunningServer, transport: &str) {
+async fn qualify_comes_back_over(
+    mut phone: Phone,
+    server: &switchboard::RunningServer,
+    transport: &str,
+) {
     let ok = phone.register(600).await;
     assert_eq!(ok.status, 200);
     // qualify_interval is 1 s: wait for the next round (bounded by the client's receive wait).
-    let req = phone.conn.request().await.unwrap_or_else(|| panic!("no qualify OPTIONS over {transport}"));
+    let req = phone
+        .conn
+        .request()
+        .await
+        .unwrap_or_else(|| panic!("no qualify OPTIONS over {transport}"));
     assert_eq!(req.method, Method::Options);
     assert_eq!(req.uri.to_string(), phone.contact());
     let via = req.top_via().unwrap();
     assert_eq!(via.transport, transport);
     let answered_before = server.qualify_answered();
-    phone.conn.send(&Response::for_request(&req, 200, "OK").to_bytes()).await;
-    assert!(eventually(|| async { server.qualify_answered() > answered_before }).await, "answer was matched");
+    phone
+        .conn
+        .send(&Response::for_request(&req, 200, "OK").to_bytes())
+        .await;
+    assert!(
+        eventually(|| async { server.qualify_answered() > answered_before }).await,
+        "answer was matched"
+    );
 }
 
 #[tokio::test]

@@ -12,7 +12,10 @@ use std::time::Duration;
 use common::*;
 
 fn corpus() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/rfc4475"));
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/testdata/rfc4475"
+    ));
     dir.join("MANIFEST.tsv").exists().then_some(dir)
 }
 
@@ -98,7 +101,11 @@ async fn torture_messages_over_tcp_and_websocket() {
         // A fresh connection each: a framing error legitimately closes it.
         // Messages with a stated answer get a generous wait; the others (some are
         // legitimately never answered) only a short one, to let the server process them.
-        let wait = if want.is_some() { Duration::from_secs(5) } else { Duration::from_millis(300) };
+        let wait = if want.is_some() {
+            Duration::from_secs(5)
+        } else {
+            Duration::from_millis(300)
+        };
         let over_tcp = tcp_answer(server.sip_tcp.unwrap(), &bytes, wait).await;
         let mut ws = Conn::ws(server.http.unwrap()).await;
         ws.send_bytes(&bytes).await;

@@ -8,12 +8,20 @@ use common::*;
 use pbx::Transport;
 use sip::{HeaderName, Message};
 
-async fn register_over(conn: Conn, server: &switchboard::RunningServer, user: &str, want: Transport) {
+async fn register_over(
+    conn: Conn,
+    server: &switchboard::RunningServer,
+    user: &str,
+    want: Transport,
+) {
     add_extension(server, user, "s3cret-pw").await;
     let mut phone = Phone::new(conn, user, "s3cret-pw");
     let ok = phone.register(600).await;
     assert_eq!(ok.status, 200, "{ok:?}");
-    assert!(ok.headers.get(&HeaderName::Contact).is_some(), "200 lists the bindings");
+    assert!(
+        ok.headers.get(&HeaderName::Contact).is_some(),
+        "200 lists the bindings"
+    );
     let b = bindings(server, user).await;
     assert_eq!(b.len(), 1, "{b:?}");
     let b = &b[0];
@@ -32,11 +40,41 @@ async fn register_over_udp_tcp_tls_and_ws() {
     let server = boot(test_config(dir.path(), None, 0)).await;
     let cert = server.cert_path.clone().unwrap();
     assert!(server.cert_generated);
-    register_over(Conn::udp(server.sip_udp.unwrap()).await, &server, "100", Transport::Udp).await;
-    register_over(Conn::tcp(server.sip_tcp.unwrap()).await, &server, "101", Transport::Tcp).await;
-    register_over(Conn::tls(server.sip_tls.unwrap(), &cert).await, &server, "102", Transport::Tls).await;
-    register_over(Conn::ws(server.http.unwrap()).await, &server, "103", Transport::Ws).await;
-    register_over(Conn::wss(server.https.unwrap(), &cert).await, &server, "104", Transport::Wss).await;
+    register_over(
+        Conn::udp(server.sip_udp.unwrap()).await,
+        &server,
+        "100",
+        Transport::Udp,
+    )
+    .await;
+    register_over(
+        Conn::tcp(server.sip_tcp.unwrap()).await,
+        &server,
+        "101",
+        Transport::Tcp,
+    )
+    .await;
+    register_over(
+        Conn::tls(server.sip_tls.unwrap(), &cert).await,
+        &server,
+        "102",
+        Transport::Tls,
+    )
+    .await;
+    register_over(
+        Conn::ws(server.http.unwrap()).await,
+        &server,
+        "103",
+        Transport::Ws,
+    )
+    .await;
+    register_over(
+        Conn::wss(server.https.unwrap(), &cert).await,
+        &server,
+        "104",
+        Transport::Wss,
+    )
+    .await;
     server.shutdown().await;
 
     // A second start reuses the generated certificate.
@@ -51,7 +89,10 @@ async fn wrong_password_gets_no_binding() {
     let dir = tempfile::tempdir().unwrap();
     let server = boot(test_config(dir.path(), None, 0)).await;
     add_extension(&server, "200", "right").await;
-    for conn in [Conn::udp(server.sip_udp.unwrap()).await, Conn::tcp(server.sip_tcp.unwrap()).await] {
+    for conn in [
+        Conn::udp(server.sip_udp.unwrap()).await,
+        Conn::tcp(server.sip_tcp.unwrap()).await,
+    ] {
         let mut phone = Phone::new(conn, "200", "wrong");
         let resp = phone.register(600).await;
         assert!(matches!(resp.status, 401 | 403), "{resp:?}");
@@ -93,11 +134,19 @@ async fn options_is_answered_on_every_transport() {
         conn.send(&options(&conn, &branch)).await;
         let resp = conn.response().await;
         assert_eq!(resp.status, 200, "over {}", conn.transport());
-        assert!(resp.headers.get(&HeaderName::Allow).is_some_and(|a| a.contains("REGISTER")));
+        assert!(
+            resp.headers
+                .get(&HeaderName::Allow)
+                .is_some_and(|a| a.contains("REGISTER"))
+        );
         assert!(resp.to_tag().is_some(), "final responses carry a To tag");
         let via = resp.top_via().unwrap();
         assert_eq!(via.branch(), Some(format!("z9hG4bK{branch}").as_str()));
-        assert_eq!(via.rport(), Some(Some(conn.local().port())), "rport filled (RFC 3581)");
+        assert_eq!(
+            via.rport(),
+            Some(Some(conn.local().port())),
+            "rport filled (RFC 3581)"
+        );
     }
     server.shutdown().await;
 }
@@ -114,7 +163,10 @@ async fn udp_retransmission_gets_the_same_answer() {
     phone.conn.send(&req).await;
     let second = phone.conn.response().await;
     assert_eq!(first.status, 401);
-    assert_eq!(first, second, "a retransmission is answered from the cache, not re-run");
+    assert_eq!(
+        first, second,
+        "a retransmission is answered from the cache, not re-run"
+    );
     server.shutdown().await;
 }
 
@@ -158,7 +210,10 @@ Call-ID: {b}@test\r\nCSeq: 1 {method}\r\nContent-Length: 0\r\n\r\n",
         (base("SUBSCRIBE", ""), 405),
         (base("FROBNICATE", ""), 501),
         // Version 7.0 does not parse: answered statelessly with 505.
-        (base("OPTIONS", "").replacen("SIP/2.0\r\n", "SIP/7.0\r\n", 1), 505),
+        (
+            base("OPTIONS", "").replacen("SIP/2.0\r\n", "SIP/7.0\r\n", 1),
+            505,
+        ),
     ] {
         conn.send(text.as_bytes()).await;
         let resp = conn.final_response().await;
@@ -168,7 +223,9 @@ Call-ID: {b}@test\r\nCSeq: 1 {method}\r\nContent-Length: 0\r\n\r\n",
         }
         if text.starts_with("INVITE") {
             // ACK the non-2xx final so its retransmissions (Timer G) stop.
-            let Ok(Message::Request(invite)) = sip::parse_message(text.as_bytes()) else { panic!() };
+            let Ok(Message::Request(invite)) = sip::parse_message(text.as_bytes()) else {
+                panic!()
+            };
             let ack = sip::transaction::ack_for(&invite, &resp).unwrap();
             conn.send(&ack.to_bytes()).await;
         }
@@ -197,7 +254,10 @@ Call-ID: big@test\r\nCSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\nContent-Leng
         Some(Message::Response(r)) => assert_eq!(r.status, 413),
         other => panic!("expected 413, got {other:?}"),
     }
-    assert!(conn.recv().await.is_none(), "connection closed after the 413");
+    assert!(
+        conn.recv().await.is_none(),
+        "connection closed after the 413"
+    );
     server.shutdown().await;
 }
 
@@ -206,11 +266,19 @@ async fn crlf_keepalive_gets_a_pong() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let dir = tempfile::tempdir().unwrap();
     let server = boot(test_config(dir.path(), None, 0)).await;
-    let mut s = tokio::net::TcpStream::connect(server.sip_tcp.unwrap()).await.unwrap();
+    let mut s = tokio::net::TcpStream::connect(server.sip_tcp.unwrap())
+        .await
+        .unwrap();
     s.write_all(b"\r\n\r\n").await.unwrap();
     let mut buf = [0u8; 2];
-    tokio::time::timeout(std::time::Duration::from_secs(10), s.read_exact(&mut buf)).await.unwrap().unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), s.read_exact(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(&buf, b"\r\n");
+    let mut ws = Conn::ws(server.http.unwrap()).await;
+    ws.send(b"\r\n\r\n").await;
+    assert_eq!(ws.recv_frame().await.as_deref(), Some(&b"\r\n"[..]));
     server.shutdown().await;
 }
 
@@ -231,8 +299,15 @@ Call-ID: inv@test\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
     // Not acknowledged: Timer G sends it again (T1 = 500 ms later).
     let again = conn.final_response().await;
     assert_eq!(again, first);
-    let Ok(Message::Request(invite)) = sip::parse_message(text.as_bytes()) else { panic!() };
-    conn.send(&sip::transaction::ack_for(&invite, &first).unwrap().to_bytes()).await;
+    let Ok(Message::Request(invite)) = sip::parse_message(text.as_bytes()) else {
+        panic!()
+    };
+    conn.send(
+        &sip::transaction::ack_for(&invite, &first)
+            .unwrap()
+            .to_bytes(),
+    )
+    .await;
     server.shutdown().await;
 }
 
@@ -243,7 +318,10 @@ async fn websocket_without_the_sip_subprotocol_is_refused() {
     let url = format!("ws://{}/sip", server.http.unwrap());
     match tokio_tungstenite::connect_async(url).await {
         Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 400),
-        other => panic!("expected a refused upgrade, got {:?}", other.map(|(_, r)| r.status())),
+        other => panic!(
+            "expected a refused upgrade, got {:?}",
+            other.map(|(_, r)| r.status())
+        ),
     }
     server.shutdown().await;
 }
@@ -254,21 +332,40 @@ async fn portal_answers_over_http_and_https() {
     let dir = tempfile::tempdir().unwrap();
     let server = boot(test_config(dir.path(), None, 0)).await;
     let get = |mut io: Box<dyn Io>, path: &'static str| async move {
-        io.write_all(format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes())
-            .await
-            .unwrap();
+        io.write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await
+        .unwrap();
         let mut out = String::new();
         let _ = io.read_to_string(&mut out).await;
         out
     };
-    let plain = tokio::net::TcpStream::connect(server.http.unwrap()).await.unwrap();
+    let plain = tokio::net::TcpStream::connect(server.http.unwrap())
+        .await
+        .unwrap();
     let health = get(Box::new(plain), "/healthz").await;
-    assert!(health.starts_with("HTTP/1.1 200") && health.ends_with("ok"), "{health}");
-    let (tls, _) = tls_stream(server.https.unwrap(), server.cert_path.as_ref().unwrap(), vec![b"http/1.1".to_vec()]).await;
+    assert!(
+        health.starts_with("HTTP/1.1 200") && health.ends_with("ok"),
+        "{health}"
+    );
+    let (tls, _) = tls_stream(
+        server.https.unwrap(),
+        server.cert_path.as_ref().unwrap(),
+        vec![b"http/1.1".to_vec()],
+    )
+    .await;
     let page = get(tls, "/").await;
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");
-    assert!(page.contains("Switchboard") && page.contains(DOMAIN), "{page}");
-    assert!(page.contains(&format!("wss://{}/sip", server.https.unwrap())), "{page}");
+    assert!(
+        page.contains("Switchboard") && page.contains(DOMAIN),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("wss://{}/sip", server.https.unwrap())),
+        "{page}"
+    );
     assert!(page.contains("<span id=\"bindings\">0</span>"), "{page}");
     server.shutdown().await;
 }

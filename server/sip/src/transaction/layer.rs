@@ -4,9 +4,10 @@
 use super::invite_client::InviteClient;
 use super::invite_server::InviteServer;
 use super::key::{Side, TransactionKey};
+use super::machine::Machine;
 use super::non_invite_client::NonInviteClient;
 use super::non_invite_server::NonInviteServer;
-use super::timers::{TimerConfig, TimerKind, TimerTable};
+use super::timers::TimerConfig;
 use super::{Action, Event, State, TransactionError, TransactionId, Transmit};
 use crate::{Message, Method, Request, Response};
 use std::cmp::Reverse;
@@ -33,70 +34,6 @@ struct Entry<P> {
     peer: P,
     machine: Machine,
     scheduled: Option<Instant>,
-}
-
-#[derive(Debug)]
-enum Machine {
-    InviteClient(InviteClient),
-    NonInviteClient(NonInviteClient),
-    InviteServer(InviteServer),
-    NonInviteServer(NonInviteServer),
-}
-
-impl Machine {
-    fn state(&self) -> State {
-        match self {
-            Machine::InviteClient(m) => m.state,
-            Machine::NonInviteClient(m) => m.state,
-            Machine::InviteServer(m) => m.state,
-            Machine::NonInviteServer(m) => m.state,
-        }
-    }
-
-    fn timers(&self) -> &TimerTable {
-        match self {
-            Machine::InviteClient(m) => &m.timers,
-            Machine::NonInviteClient(m) => &m.timers,
-            Machine::InviteServer(m) => &m.timers,
-            Machine::NonInviteServer(m) => &m.timers,
-        }
-    }
-
-    fn take_expired(&mut self, now: Instant) -> Option<TimerKind> {
-        match self {
-            Machine::InviteClient(m) => m.timers.take_expired(now),
-            Machine::NonInviteClient(m) => m.timers.take_expired(now),
-            Machine::InviteServer(m) => m.timers.take_expired(now),
-            Machine::NonInviteServer(m) => m.timers.take_expired(now),
-        }
-    }
-
-    fn request(&self) -> &Request {
-        match self {
-            Machine::InviteClient(m) => &m.request,
-            Machine::NonInviteClient(m) => &m.request,
-            Machine::InviteServer(m) => &m.request,
-            Machine::NonInviteServer(m) => &m.request,
-        }
-    }
-
-    fn on_timer(&mut self, now: Instant, kind: TimerKind, out: &mut Vec<Action>) {
-        match self {
-            Machine::InviteClient(m) => m.on_timer(now, kind, out),
-            Machine::NonInviteClient(m) => m.on_timer(now, kind, out),
-            Machine::InviteServer(m) => m.on_timer(now, kind, out),
-            Machine::NonInviteServer(m) => m.on_timer(kind, out),
-        }
-    }
-
-    fn on_transport_error(&mut self, out: &mut Vec<Action>) {
-        match self {
-            Machine::InviteClient(m) => m.on_transport_error(out),
-            Machine::NonInviteClient(m) => m.on_transport_error(out),
-            Machine::InviteServer(m) => m.on_transport_error(out),
-            Machine::NonInviteServer(m) => m.on_transport_error(out),
-        }
-    }
 }
 
 /// Timers fired for one transaction in one `handle_timeout` call, at most: a bound against a

@@ -17,6 +17,7 @@ mod invite_client;
 mod invite_server;
 mod key;
 mod layer;
+mod machine;
 mod non_invite_client;
 mod non_invite_server;
 mod timers;

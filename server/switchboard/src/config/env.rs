@@ -61,37 +61,76 @@ const KEYS: &[(&str, &str, Setter)] = &[
         c.tls.key = Some(v);
         Ok(())
     }),
-    ("SWITCHBOARD_REGISTRAR_MIN_EXPIRES", "registrar.min_expires", |c, v| {
-        c.registrar.min_expires = Some(int("registrar.min_expires", &v)?);
-        Ok(())
-    }),
-    ("SWITCHBOARD_REGISTRAR_MAX_EXPIRES", "registrar.max_expires", |c, v| {
-        c.registrar.max_expires = Some(int("registrar.max_expires", &v)?);
-        Ok(())
-    }),
-    ("SWITCHBOARD_REGISTRAR_DEFAULT_EXPIRES", "registrar.default_expires", |c, v| {
-        c.registrar.default_expires = Some(int("registrar.default_expires", &v)?);
-        Ok(())
-    }),
-    ("SWITCHBOARD_REGISTRAR_QUALIFY_INTERVAL", "registrar.qualify_interval", |c, v| {
-        c.registrar.qualify_interval = Some(int("registrar.qualify_interval", &v)?);
-        Ok(())
-    }),
-    // Added by H5 (interop): see config::Registrar::digest_sha256_first.
-    ("SWITCHBOARD_REGISTRAR_DIGEST_SHA256_FIRST", "registrar.digest_sha256_first", |c, v| {
-        c.registrar.digest_sha256_first = Some(match v.trim() {
-            "true" | "1" | "yes" => true,
-            "false" | "0" | "no" => false,
-            _ => {
-                return Err(ConfigError::Value {
-                    key: "registrar.digest_sha256_first",
-                    message: format!("{v:?} is not true or false"),
-                });
-            }
-        });
-        Ok(())
-    }),
+    (
+        "SWITCHBOARD_REGISTRAR_MIN_EXPIRES",
+        "registrar.min_expires",
+        |c, v| {
+            c.registrar.min_expires = Some(int("registrar.min_expires", &v)?);
+            Ok(())
+        },
+    ),
+    (
+        "SWITCHBOARD_REGISTRAR_MAX_EXPIRES",
+        "registrar.max_expires",
+        |c, v| {
+            c.registrar.max_expires = Some(int("registrar.max_expires", &v)?);
+            Ok(())
+        },
+    ),
+    (
+        "SWITCHBOARD_REGISTRAR_DEFAULT_EXPIRES",
+        "registrar.default_expires",
+        |c, v| {
+            c.registrar.default_expires = Some(int("registrar.default_expires", &v)?);
+            Ok(())
+        },
+    ),
+    (
+        "SWITCHBOARD_REGISTRAR_QUALIFY_INTERVAL",
+        "registrar.qualify_interval",
+        |c, v| {
+            c.registrar.qualify_interval = Some(int("registrar.qualify_interval", &v)?);
+            Ok(())
+        },
+    ),
+    // Requested by H5 (interop, sipp needs MD5 first): see config::Registrar::digest_sha256_first.
+    (
+        "SWITCHBOARD_REGISTRAR_DIGEST_SHA256_FIRST",
+        "registrar.digest_sha256_first",
+        |c, v| {
+            c.registrar.digest_sha256_first = Some(match v.trim() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => {
+                    return Err(ConfigError::Value {
+                        key: "registrar.digest_sha256_first",
+                        message: format!("{v:?} is not true or false"),
+                    });
+                }
+            });
+            Ok(())
+        },
+    ),
+    (
+        "SWITCHBOARD_REGISTRAR_DIGEST_SHA256_FIRST",
+        "registrar.digest_sha256_first",
+        |c, v| {
+            c.registrar.digest_sha256_first = Some(boolean("registrar.digest_sha256_first", &v)?);
+            Ok(())
+        },
+    ),
 ];
+
+fn boolean(key: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::Value {
+            key,
+            message: format!("{value:?} is not true or false"),
+        }),
+    }
+}
 
 fn int(key: &'static str, value: &str) -> Result<i64, ConfigError> {
     value.trim().parse().map_err(|_| ConfigError::Value {
@@ -123,7 +162,9 @@ pub fn apply(
 
 /// The environment variable that overrides a key (for documentation and messages).
 pub fn variable_for(key: &str) -> Option<&'static str> {
-    KEYS.iter().find(|(_, k, _)| *k == key).map(|(var, _, _)| *var)
+    KEYS.iter()
+        .find(|(_, k, _)| *k == key)
+        .map(|(var, _, _)| *var)
 }
 
 #[cfg(test)]
@@ -131,7 +172,9 @@ mod tests {
     use super::*;
 
     fn vars(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
@@ -145,6 +188,7 @@ mod tests {
                 ("SWITCHBOARD_DATA_DIR", "/tmp/x"),
                 ("SWITCHBOARD_HTTP_LISTEN", "127.0.0.1:0"),
                 ("SWITCHBOARD_REGISTRAR_MIN_EXPIRES", "30"),
+                ("SWITCHBOARD_REGISTRAR_DIGEST_SHA256_FIRST", "false"),
                 ("PATH", "/bin"),
                 ("SWITCHBOARD_CONFIG", "/etc/x.toml"),
             ]),
@@ -155,12 +199,16 @@ mod tests {
         assert_eq!(c.data_dir.as_deref(), Some("/tmp/x"));
         assert_eq!(c.http.listen.as_deref(), Some("127.0.0.1:0"));
         assert_eq!(c.registrar.min_expires, Some(30));
+        assert_eq!(c.registrar.digest_sha256_first, Some(false));
     }
 
     #[test]
     fn bad_number_names_the_key() {
         let mut c = FileConfig::default();
-        let err = apply(&mut c, vars(&[("SWITCHBOARD_REGISTRAR_MAX_EXPIRES", "soon")]));
+        let err = apply(
+            &mut c,
+            vars(&[("SWITCHBOARD_REGISTRAR_MAX_EXPIRES", "soon")]),
+        );
         let text = err.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(text.starts_with("registrar.max_expires:"), "{text}");
     }
@@ -174,7 +222,13 @@ mod tests {
 
     #[test]
     fn every_key_has_a_variable() {
-        for key in ["data_dir", "sip.udp", "http.tls", "media.public_ip", "registrar.qualify_interval"] {
+        for key in [
+            "data_dir",
+            "sip.udp",
+            "http.tls",
+            "media.public_ip",
+            "registrar.qualify_interval",
+        ] {
             assert!(variable_for(key).is_some(), "{key}");
         }
     }

@@ -129,7 +129,10 @@ impl Config {
 
     /// The config directory's SQLite URL for a data dir (the default `database_url`).
     pub fn sqlite_url_for(data_dir: &Path) -> String {
-        format!("sqlite://{}?mode=rwc", data_dir.join("switchboard.db").display())
+        format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("switchboard.db").display()
+        )
     }
 }
 
@@ -137,7 +140,9 @@ fn parse_toml(text: &str, origin: &str) -> Result<FileConfig, ConfigError> {
     toml::from_str(text).map_err(|e| {
         // toml's Display spans several lines (a source excerpt); keep it to one: the line
         // number and the message, which names the offending key for unknown fields.
-        let line = e.span().map(|s| text.get(..s.start).unwrap_or("").matches('\n').count() + 1);
+        let line = e
+            .span()
+            .map(|s| text.get(..s.start).unwrap_or("").matches('\n').count() + 1);
         let message = e.message().replace('\n', " ");
         ConfigError::Syntax {
             path: match line {

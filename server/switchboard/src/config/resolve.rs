@@ -26,13 +26,20 @@ pub fn resolve(raw: FileConfig) -> Result<Config, ConfigError> {
         tls: listen("http.tls", raw.http.tls, "0.0.0.0:8443")?,
     };
     let media = Media {
-        rtp_ports: port_range("media.rtp_ports", raw.media.rtp_ports.as_deref().unwrap_or("10000-20000"))?,
+        rtp_ports: port_range(
+            "media.rtp_ports",
+            raw.media.rtp_ports.as_deref().unwrap_or("10000-20000"),
+        )?,
         public_ip: match raw.media.public_ip {
             None => None,
-            Some(text) => Some(text.trim().parse::<IpAddr>().map_err(|_| ConfigError::Value {
-                key: "media.public_ip",
-                message: format!("{text:?} is not an IP address"),
-            })?),
+            Some(text) => Some(
+                text.trim()
+                    .parse::<IpAddr>()
+                    .map_err(|_| ConfigError::Value {
+                        key: "media.public_ip",
+                        message: format!("{text:?} is not an IP address"),
+                    })?,
+            ),
         },
     };
     let tls = match (raw.tls.cert, raw.tls.key) {
@@ -45,19 +52,36 @@ pub fn resolve(raw: FileConfig) -> Result<Config, ConfigError> {
         (None, Some(_)) => return Err(missing_pair("tls.cert", "tls.key")),
     };
     let registrar = registrar(&raw.registrar)?;
-    Ok(Config { data_dir, database_url, domain, sip, http, media, tls, registrar })
+    Ok(Config {
+        data_dir,
+        database_url,
+        domain,
+        sip,
+        http,
+        media,
+        tls,
+        registrar,
+    })
 }
 
 fn missing_pair(missing: &'static str, given: &str) -> ConfigError {
-    ConfigError::Value { key: missing, message: format!("must be set together with {given}") }
+    ConfigError::Value {
+        key: missing,
+        message: format!("must be set together with {given}"),
+    }
 }
 
-fn non_empty(key: &'static str, value: Option<String>, default: &str) -> Result<String, ConfigError> {
+fn non_empty(
+    key: &'static str,
+    value: Option<String>,
+    default: &str,
+) -> Result<String, ConfigError> {
     match value {
         None => Ok(default.to_owned()),
-        Some(v) if v.trim().is_empty() => {
-            Err(ConfigError::Value { key, message: "must not be empty".into() })
-        }
+        Some(v) if v.trim().is_empty() => Err(ConfigError::Value {
+            key,
+            message: "must not be empty".into(),
+        }),
         Some(v) => Ok(v),
     }
 }
@@ -68,10 +92,13 @@ fn listen(key: &'static str, value: Option<String>, default: &str) -> Result<Lis
     if trimmed.eq_ignore_ascii_case("off") {
         return Ok(Listen::Off);
     }
-    trimmed.parse::<SocketAddr>().map(Listen::On).map_err(|_| ConfigError::Value {
-        key,
-        message: format!("{text:?} is not an address:port or \"off\""),
-    })
+    trimmed
+        .parse::<SocketAddr>()
+        .map(Listen::On)
+        .map_err(|_| ConfigError::Value {
+            key,
+            message: format!("{text:?} is not an address:port or \"off\""),
+        })
 }
 
 fn port_range(key: &'static str, text: &str) -> Result<(u16, u16), ConfigError> {
@@ -87,13 +114,18 @@ fn port_range(key: &'static str, text: &str) -> Result<(u16, u16), ConfigError> 
     }
     // RTP wants an even port per stream (RTCP on the odd one above, RFC 3550 §11).
     if hi - lo < 1 {
-        return Err(ConfigError::Value { key, message: format!("{text:?} holds fewer than two ports") });
+        return Err(ConfigError::Value {
+            key,
+            message: format!("{text:?} holds fewer than two ports"),
+        });
     }
     Ok((lo, hi))
 }
 
 fn database_url(url: String) -> Result<String, ConfigError> {
-    let ok = ["sqlite:", "postgres://", "postgresql://"].iter().any(|p| url.starts_with(p));
+    let ok = ["sqlite:", "postgres://", "postgresql://"]
+        .iter()
+        .any(|p| url.starts_with(p));
     if ok {
         Ok(url)
     } else {
@@ -106,11 +138,15 @@ fn database_url(url: String) -> Result<String, ConfigError> {
 
 fn domain(d: String) -> Result<String, ConfigError> {
     let valid = !d.is_empty()
-        && d.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+        && d.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
     if valid {
         Ok(d)
     } else {
-        Err(ConfigError::Value { key: "domain", message: format!("{d:?} is not a host name or IP address") })
+        Err(ConfigError::Value {
+            key: "domain",
+            message: format!("{d:?} is not a host name or IP address"),
+        })
     }
 }
 
@@ -143,12 +179,18 @@ fn registrar(raw: &super::file::RegistrarSection) -> Result<Registrar, ConfigErr
         digest_sha256_first: raw.digest_sha256_first.unwrap_or(true),
     };
     if r.min_expires == 0 {
-        return Err(ConfigError::Value { key: "registrar.min_expires", message: "must be at least 1".into() });
+        return Err(ConfigError::Value {
+            key: "registrar.min_expires",
+            message: "must be at least 1".into(),
+        });
     }
     if r.max_expires < r.min_expires {
         return Err(ConfigError::Value {
             key: "registrar.max_expires",
-            message: format!("{} is below registrar.min_expires ({})", r.max_expires, r.min_expires),
+            message: format!(
+                "{} is below registrar.min_expires ({})",
+                r.max_expires, r.min_expires
+            ),
         });
     }
     if r.default_expires < r.min_expires || r.default_expires > r.max_expires {

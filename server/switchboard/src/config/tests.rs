@@ -65,23 +65,34 @@ min_expires = 30
 max_expires = 7200
 default_expires = 600
 qualify_interval = 0
+digest_sha256_first = false
 "#,
         "x",
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(c.database_url, "sqlite:///var/lib/sb/switchboard.db?mode=rwc");
+    assert_eq!(
+        c.database_url,
+        "sqlite:///var/lib/sb/switchboard.db?mode=rwc"
+    );
     assert_eq!(c.domain, "pbx.example.com");
     assert_eq!(c.sip.udp, Listen::On(addr("127.0.0.1:5070")));
     assert_eq!(c.sip.tcp, Listen::Off);
     assert_eq!(c.sip.tls, Listen::On(addr("[::1]:5071")));
     assert_eq!(c.http.listen, Listen::Off);
     assert_eq!(c.media.rtp_ports, (20000, 20100));
-    assert_eq!(c.media.public_ip.map(|i| i.to_string()), Some("192.0.2.7".into()));
+    assert_eq!(
+        c.media.public_ip.map(|i| i.to_string()),
+        Some("192.0.2.7".into())
+    );
     assert_eq!(
         c.tls,
-        Some(TlsFiles { cert: "/etc/sb/cert.pem".into(), key: "/etc/sb/key.pem".into() })
+        Some(TlsFiles {
+            cert: "/etc/sb/cert.pem".into(),
+            key: "/etc/sb/key.pem".into()
+        })
     );
     assert_eq!(c.registrar.qualify_interval, 0);
+    assert!(!c.registrar.digest_sha256_first);
 }
 
 #[test]
@@ -120,7 +131,9 @@ fn registrar_bounds_are_checked() {
         err_line("[registrar]\nmin_expires = 100\nmax_expires = 50\ndefault_expires = 60\n")
             .starts_with("registrar.max_expires:")
     );
-    assert!(err_line("[registrar]\ndefault_expires = 10\n").starts_with("registrar.default_expires:"));
+    assert!(
+        err_line("[registrar]\ndefault_expires = 10\n").starts_with("registrar.default_expires:")
+    );
 }
 
 #[test]
@@ -132,14 +145,23 @@ fn media_values_are_checked() {
 
 #[test]
 fn tls_files_come_in_pairs() {
-    assert_eq!(err_line("[tls]\ncert = \"c.pem\"\n"), "tls.key: must be set together with tls.cert");
-    assert_eq!(err_line("[tls]\nkey = \"k.pem\"\n"), "tls.cert: must be set together with tls.key");
+    assert_eq!(
+        err_line("[tls]\ncert = \"c.pem\"\n"),
+        "tls.key: must be set together with tls.cert"
+    );
+    assert_eq!(
+        err_line("[tls]\nkey = \"k.pem\"\n"),
+        "tls.cert: must be set together with tls.key"
+    );
 }
 
 #[test]
 fn database_url_and_domain_are_checked() {
     assert!(err_line("database_url = \"mysql://x\"\n").starts_with("database_url:"));
-    let c = Config::from_toml("database_url = \"postgres://postgres@127.0.0.1/test\"\n", "x");
+    let c = Config::from_toml(
+        "database_url = \"postgres://postgres@127.0.0.1/test\"\n",
+        "x",
+    );
     assert!(c.is_ok());
     assert!(err_line("domain = \"has space\"\n").starts_with("domain:"));
     assert!(err_line("data_dir = \"\"\n").starts_with("data_dir:"));
@@ -162,15 +184,30 @@ fn environment_overrides_the_file() {
     assert_eq!(unknown, vec!["SWITCHBOARD_BOGUS".to_owned()]);
 
     let bad = vec![("SWITCHBOARD_HTTP_LISTEN".to_owned(), "nope".to_owned())];
-    let e = Config::load(Some(&path), bad).err().map(|e| e.to_string()).unwrap_or_default();
+    let e = Config::load(Some(&path), bad)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert_eq!(e, r#"http.listen: "nope" is not an address:port or "off""#);
 }
 
 #[test]
 fn missing_file_is_one_line() {
-    let e = Config::load(Some(std::path::Path::new("/nonexistent/sb.toml")), Vec::new())
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let e = Config::load(
+        Some(std::path::Path::new("/nonexistent/sb.toml")),
+        Vec::new(),
+    )
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
     assert!(e.starts_with("/nonexistent/sb.toml:"), "{e}");
+}
+
+#[test]
+fn the_example_file_is_valid_and_shows_the_defaults() {
+    let text = include_str!("../../switchboard.example.toml");
+    let c = Config::from_toml(text, "switchboard.example.toml").unwrap_or_else(|e| panic!("{e}"));
+    let mut d = Config::defaults().unwrap_or_else(|e| panic!("{e}"));
+    d.domain = c.domain.clone();
+    assert_eq!(c, d);
 }

@@ -14,10 +14,11 @@ pub enum Route {
 }
 
 pub fn route(req: &Request) -> Route {
-    let in_dialog = req
-        .headers
-        .get(&HeaderName::To)
-        .is_some_and(|to| to.split(';').skip(1).any(|p| p.trim().to_ascii_lowercase().starts_with("tag=")));
+    let in_dialog = req.headers.get(&HeaderName::To).is_some_and(|to| {
+        to.split(';')
+            .skip(1)
+            .any(|p| p.trim().to_ascii_lowercase().starts_with("tag="))
+    });
     match &req.method {
         Method::Register => Route::Register,
         Method::Options => Route::Options,
@@ -61,4 +62,48 @@ pub fn reply(req: &Request, status: u16, allow: &str) -> Response {
         resp.headers.push(HeaderName::Allow, allow);
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(method: &str, to_params: &str) -> Request {
+        let text = format!(
+            "{method} sip:100@pbx SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n\
+Max-Forwards: 70\r\nFrom: <sip:a@pbx>;tag=1\r\nTo: <sip:100@pbx>{to_params}\r\nCall-ID: c\r\n\
+CSeq: 1 {method}\r\nContent-Length: 0\r\n\r\n"
+        );
+        match sip::parse_message(text.as_bytes()) {
+            Ok(sip::Message::Request(r)) => r,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_answer_table() {
+        let table: &[(&str, &str, Route)] = &[
+            ("REGISTER", "", Route::Register),
+            ("OPTIONS", "", Route::Options),
+            ("OPTIONS", ";tag=x", Route::Options),
+            ("CANCEL", "", Route::Cancel),
+            ("INVITE", "", Route::Reply(480)),
+            ("INVITE", ";tag=x", Route::Reply(481)),
+            ("BYE", "", Route::Reply(481)),
+            ("SUBSCRIBE", "", Route::Reply(405)),
+            ("MESSAGE", "", Route::Reply(405)),
+            ("FOO", "", Route::Reply(501)),
+        ];
+        for (method, to, want) in table {
+            assert_eq!(route(&req(method, to)), *want, "{method} To{to}");
+        }
+    }
+
+    #[test]
+    fn a_405_lists_what_is_allowed() {
+        let r = req("SUBSCRIBE", "");
+        let resp = reply(&r, 405, ALLOW);
+        assert_eq!(resp.headers.get(&HeaderName::Allow), Some(ALLOW));
+        assert_eq!(reply(&r, 481, ALLOW).headers.get(&HeaderName::Allow), None);
+    }
 }

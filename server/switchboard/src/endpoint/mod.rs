@@ -10,7 +10,7 @@ pub mod via;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use pbx::{Flow, Transport};
 use sip::transaction::{Event, TransactionId, Transmit};
@@ -33,6 +33,8 @@ pub struct Endpoint {
     transactions: Transactions,
     pub(crate) qualify: Mutex<QualifyTracker>,
     server_header: String,
+    /// A stream connection that sends nothing for this long is closed.
+    stream_idle: Duration,
 }
 
 /// Why a message could not be sent.
@@ -51,7 +53,10 @@ pub enum TransmitError {
 }
 
 pub fn now_unix() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// The endpoint shared by all transport tasks.
@@ -63,6 +68,7 @@ impl Endpoint {
         store: Store,
         connections: Arc<Connections>,
         udp: Option<Arc<UdpSocket>>,
+        stream_idle: Duration,
     ) -> Endpoint {
         Endpoint {
             registrar,
@@ -72,6 +78,7 @@ impl Endpoint {
             transactions: Transactions::default(),
             qualify: Mutex::new(QualifyTracker::default()),
             server_header: format!("Switchboard/{}", env!("CARGO_PKG_VERSION")),
+            stream_idle,
         }
     }
 
@@ -83,6 +90,10 @@ impl Endpoint {
         &self.connections
     }
 
+    pub fn stream_idle(&self) -> Duration {
+        self.stream_idle
+    }
+
     /// Live transactions.
     pub fn transaction_count(&self) -> usize {
         self.transactions.len()
@@ -92,7 +103,10 @@ impl Endpoint {
     pub async fn on_datagram(&self, flow: &Flow, bytes: &[u8]) {
         // Keepalives: a bare CRLF (or CRLFCRLF) datagram needs no answer over UDP
         // (RFC 5626 uses STUN there), and over WebSocket the WebSocket ping does the job.
-        if bytes.iter().all(|b| matches!(b, b'\r' | b'\n' | b' ' | b'\t')) {
+        if bytes
+            .iter()
+            .all(|b| matches!(b, b'\r' | b'\n' | b' ' | b'\t'))
+        {
             return;
         }
         match sip::parse_message(bytes) {
@@ -105,8 +119,14 @@ impl Endpoint {
     /// response is dropped (RFC 3261 §18.1.2).
     pub async fn on_unparsable(&self, flow: &Flow, bytes: &[u8], err: &ParseError) {
         tracing::debug!(remote = %flow.remote, transport = %flow.transport, "unparsable message: {err}");
-        let Some(mut resp) = sip::error_response(bytes, err) else { return };
-        let top = resp.headers.get_all(&HeaderName::Via).next().and_then(|v| Via::parse(v).ok());
+        let Some(mut resp) = sip::error_response(bytes, err) else {
+            return;
+        };
+        let top = resp
+            .headers
+            .get_all(&HeaderName::Via)
+            .next()
+            .and_then(|v| Via::parse(v).ok());
         let top = top.map(|mut v| {
             // Same stamping as for a parsed request, so the answer finds a NATed sender.
             v.set_param("received", Some(&flow.remote.ip().to_string()));
@@ -121,11 +141,17 @@ impl Endpoint {
     }
 
     pub async fn on_message(&self, flow: &Flow, message: Message) {
-        let peer = Peer { flow: flow.clone(), dest: flow.remote };
+        let peer = Peer {
+            flow: flow.clone(),
+            dest: flow.remote,
+        };
         let message = match message {
             Message::Request(mut req) => {
                 let top = via::stamp(&mut req, flow.remote);
-                let peer = Peer { flow: flow.clone(), dest: via::udp_destination(top.as_ref(), flow.remote) };
+                let peer = Peer {
+                    flow: flow.clone(),
+                    dest: via::udp_destination(top.as_ref(), flow.remote),
+                };
                 return self.on_request(peer, req).await;
             }
             response => response,
@@ -137,7 +163,10 @@ impl Endpoint {
     }
 
     async fn on_request(&self, peer: Peer, req: Request) {
-        match self.transactions.input(Instant::now(), Message::Request(req.clone()), peer.clone()) {
+        match self
+            .transactions
+            .input(Instant::now(), Message::Request(req.clone()), peer.clone())
+        {
             Ok(drained) => self.process(drained).await,
             Err(e) => {
                 // Nothing to match it by (no branch, bad CSeq...): answer statelessly, once.
@@ -226,13 +255,17 @@ impl Endpoint {
             let _ = resp.set_to_tag(&random_token(10));
         }
         if !resp.headers.contains(&HeaderName::Server) {
-            resp.headers.push(HeaderName::Server, self.server_header.clone());
+            resp.headers
+                .push(HeaderName::Server, self.server_header.clone());
         }
     }
 
     /// A response to one of our requests: only keepalive OPTIONS so far.
     fn on_response(&self, resp: &Response) {
-        let branch = resp.top_via().ok().and_then(|v| v.branch().map(str::to_owned));
+        let branch = resp
+            .top_via()
+            .ok()
+            .and_then(|v| v.branch().map(str::to_owned));
         let known = match (branch, self.qualify.lock()) {
             (Some(b), Ok(mut q)) => q.answered(&b, resp.status, Instant::now()),
             _ => false,
@@ -243,7 +276,9 @@ impl Endpoint {
     }
 
     async fn transmit(&self, t: Transmit<Peer>) -> Option<Drained> {
-        let result = self.send(&t.peer.flow, t.peer.dest, t.message.to_bytes()).await;
+        let result = self
+            .send(&t.peer.flow, t.peer.dest, t.message.to_bytes())
+            .await;
         match (result, t.transaction) {
             (Ok(()), _) => None,
             (Err(e), id) => {
@@ -260,13 +295,21 @@ impl Endpoint {
         if flow.transport.is_reliable() && flow.connection.is_none() {
             return Err(TransmitError::NoConnection(flow.transport));
         }
-        let peer = Peer { flow: flow.clone(), dest: flow.remote };
+        let peer = Peer {
+            flow: flow.clone(),
+            dest: flow.remote,
+        };
         let drained = self.transactions.request(Instant::now(), req, peer)?;
         self.process(drained).await;
         Ok(())
     }
 
-    async fn send(&self, flow: &Flow, udp_dest: SocketAddr, bytes: Vec<u8>) -> Result<(), TransmitError> {
+    async fn send(
+        &self,
+        flow: &Flow,
+        udp_dest: SocketAddr,
+        bytes: Vec<u8>,
+    ) -> Result<(), TransmitError> {
         match flow.transport {
             Transport::Udp => {
                 let socket = self.udp.as_ref().ok_or(TransmitError::NoUdp)?;
@@ -274,16 +317,26 @@ impl Endpoint {
                 Ok(())
             }
             _ => {
-                let id = flow.connection.ok_or(TransmitError::NoConnection(flow.transport))?;
+                let id = flow
+                    .connection
+                    .ok_or(TransmitError::NoConnection(flow.transport))?;
                 self.connections.send(id, bytes)?;
                 Ok(())
             }
         }
     }
 
-    /// The Via sent-by for requests we send over `flow`.
+    /// The Via sent-by for requests we send over `flow`: the local address the peer reaches
+    /// us at. A listener on 0.0.0.0 does not know it, so ask the routing table which source
+    /// address would be used towards the peer (a connect() on a UDP socket sends nothing).
     pub fn via_for(&self, flow: &Flow) -> String {
-        format!("SIP/2.0/{} {}", flow.transport.as_str(), flow.local)
+        let mut local = flow.local;
+        if local.ip().is_unspecified()
+            && let Some(ip) = source_ip_towards(flow.remote)
+        {
+            local.set_ip(ip);
+        }
+        format!("SIP/2.0/{} {}", flow.transport.as_str(), local)
     }
 }
 
@@ -309,6 +362,17 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
+fn source_ip_towards(remote: SocketAddr) -> Option<std::net::IpAddr> {
+    let any: SocketAddr = if remote.is_ipv4() {
+        ([0, 0, 0, 0], 0).into()
+    } else {
+        ([0u16; 8], 0).into()
+    };
+    let probe = std::net::UdpSocket::bind(any).ok()?;
+    probe.connect(remote).ok()?;
+    probe.local_addr().ok().map(|a| a.ip())
+}
+
 /// A random token for tags, branches and Call-IDs.
 pub fn random_token(len: usize) -> String {
     use rand::Rng;
@@ -325,6 +389,12 @@ pub fn random_token(len: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unspecified_local_addresses_become_routable_ones() {
+        let remote: SocketAddr = ([127, 0, 0, 1], 5099).into();
+        assert_eq!(source_ip_towards(remote), Some(remote.ip()));
+    }
 
     #[test]
     fn random_tokens_look_random() {

@@ -42,7 +42,10 @@ pub struct Transactions {
 
 impl Default for Transactions {
     fn default() -> Self {
-        Transactions { layer: Mutex::new(TransactionLayer::new(TimerConfig::default())), wake: Notify::new() }
+        Transactions {
+            layer: Mutex::new(TransactionLayer::new(TimerConfig::default())),
+            wake: Notify::new(),
+        }
     }
 }
 
@@ -63,7 +66,12 @@ impl Transactions {
     }
 
     /// A message from the network.
-    pub fn input(&self, now: Instant, message: Message, peer: Peer) -> Result<Drained, TransactionError> {
+    pub fn input(
+        &self,
+        now: Instant,
+        message: Message,
+        peer: Peer,
+    ) -> Result<Drained, TransactionError> {
         let reliable = peer.flow.transport.is_reliable();
         match self.with(|l| l.handle_input(now, message, peer, reliable)) {
             Some((Ok(()), d)) => Ok(d),
@@ -73,7 +81,12 @@ impl Transactions {
     }
 
     /// The answer to server transaction `id`.
-    pub fn respond(&self, now: Instant, id: TransactionId, response: Response) -> Result<Drained, TransactionError> {
+    pub fn respond(
+        &self,
+        now: Instant,
+        id: TransactionId,
+        response: Response,
+    ) -> Result<Drained, TransactionError> {
         match self.with(|l| l.send_response(now, id, response)) {
             Some((Ok(()), d)) => Ok(d),
             Some((Err(e), _)) => Err(e),
@@ -82,7 +95,12 @@ impl Transactions {
     }
 
     /// Starts a client transaction for a request we originate.
-    pub fn request(&self, now: Instant, request: Request, peer: Peer) -> Result<Drained, TransactionError> {
+    pub fn request(
+        &self,
+        now: Instant,
+        request: Request,
+        peer: Peer,
+    ) -> Result<Drained, TransactionError> {
         let reliable = peer.flow.transport.is_reliable();
         match self.with(|l| l.send_request(now, request, peer, reliable)) {
             Some((Ok(_), d)) => Ok(d),
@@ -92,11 +110,15 @@ impl Transactions {
     }
 
     pub fn transport_error(&self, now: Instant, id: TransactionId) -> Drained {
-        self.with(|l| l.handle_transport_error(now, id)).map(|(_, d)| d).unwrap_or_default()
+        self.with(|l| l.handle_transport_error(now, id))
+            .map(|(_, d)| d)
+            .unwrap_or_default()
     }
 
     pub fn timeout(&self, now: Instant) -> Drained {
-        self.with(|l| l.handle_timeout(now)).map(|(_, d)| d).unwrap_or_default()
+        self.with(|l| l.handle_timeout(now))
+            .map(|(_, d)| d)
+            .unwrap_or_default()
     }
 
     pub fn next_deadline(&self) -> Option<Instant> {
@@ -105,7 +127,11 @@ impl Transactions {
 
     /// For a CANCEL's server transaction: whether an INVITE transaction it cancels exists.
     pub fn cancels_something(&self, cancel: TransactionId) -> bool {
-        self.layer.lock().ok().and_then(|l| l.cancel_target(cancel)).is_some()
+        self.layer
+            .lock()
+            .ok()
+            .and_then(|l| l.cancel_target(cancel))
+            .is_some()
     }
 
     /// Live transactions (for tests and status).

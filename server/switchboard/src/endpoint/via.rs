@@ -29,7 +29,10 @@ pub fn stamp(req: &mut Request, source: SocketAddr) -> Option<Via> {
 /// stamped Via never needs: `stamp` adds `received` whenever the host is not the source IP.
 pub fn udp_destination(top: Option<&Via>, source: SocketAddr) -> SocketAddr {
     let Some(via) = top else { return source };
-    let ip = via.received().and_then(host_ip).or_else(|| host_ip(&via.host));
+    let ip = via
+        .received()
+        .and_then(host_ip)
+        .or_else(|| host_ip(&via.host));
     let Some(ip) = ip else { return source };
     let port = match via.rport() {
         Some(Some(p)) => p,
@@ -40,7 +43,10 @@ pub fn udp_destination(top: Option<&Via>, source: SocketAddr) -> SocketAddr {
 
 /// The sent-by or received host as an IP address (IPv6 with or without brackets).
 fn host_ip(host: &str) -> Option<IpAddr> {
-    host.trim_start_matches('[').trim_end_matches(']').parse().ok()
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]
@@ -70,10 +76,25 @@ Content-Length: 0\r\n\r\n"
         let via = via.unwrap_or_else(|| panic!("no via"));
         assert_eq!(via.received(), Some("192.0.2.1"));
         assert_eq!(via.rport(), Some(Some(40000)));
-        assert_eq!(udp_destination(Some(&via), src("192.0.2.1:40000")), src("192.0.2.1:40000"));
-        let top = req.headers.get_all(&HeaderName::Via).next().unwrap_or_default().to_owned();
-        assert!(top.contains("received=192.0.2.1") && top.contains("rport=40000"), "{top}");
-        assert_eq!(req.headers.get_all(&HeaderName::Via).count(), 2, "second Via kept");
+        assert_eq!(
+            udp_destination(Some(&via), src("192.0.2.1:40000")),
+            src("192.0.2.1:40000")
+        );
+        let top = req
+            .headers
+            .get_all(&HeaderName::Via)
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            top.contains("received=192.0.2.1") && top.contains("rport=40000"),
+            "{top}"
+        );
+        assert_eq!(
+            req.headers.get_all(&HeaderName::Via).count(),
+            2,
+            "second Via kept"
+        );
     }
 
     #[test]
@@ -89,10 +110,16 @@ Content-Length: 0\r\n\r\n"
     fn without_rport_the_sent_by_port_is_used() {
         let mut req = request("SIP/2.0/UDP 10.0.0.5:5062;branch=z9hG4bK1");
         let via = stamp(&mut req, src("192.0.2.1:40000"));
-        assert_eq!(udp_destination(via.as_ref(), src("192.0.2.1:40000")), src("192.0.2.1:5062"));
+        assert_eq!(
+            udp_destination(via.as_ref(), src("192.0.2.1:40000")),
+            src("192.0.2.1:5062")
+        );
         let mut req = request("SIP/2.0/UDP phone.example;branch=z9hG4bK1");
         let via = stamp(&mut req, src("192.0.2.1:40000"));
-        assert_eq!(udp_destination(via.as_ref(), src("192.0.2.1:40000")), src("192.0.2.1:5060"));
+        assert_eq!(
+            udp_destination(via.as_ref(), src("192.0.2.1:40000")),
+            src("192.0.2.1:5060")
+        );
     }
 
     #[test]

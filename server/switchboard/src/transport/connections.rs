@@ -62,7 +62,11 @@ impl Default for Connections {
 impl Connections {
     pub fn new() -> Connections {
         let epoch = u64::from(rand::random::<u32>() >> 1) << 32;
-        Connections { epoch, next: AtomicU64::new(1), map: Mutex::new(HashMap::new()) }
+        Connections {
+            epoch,
+            next: AtomicU64::new(1),
+            map: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Registers a new connection and returns its id.
@@ -98,9 +102,9 @@ impl Connections {
         let conn = self.get(id).ok_or(SendError::Gone(id))?;
         let result = match &conn.writer {
             Writer::Stream(tx) => tx.try_send(Outgoing::Bytes(bytes)).map_err(|e| is_full(&e)),
-            Writer::WebSocket(tx) => {
-                tx.try_send(portal::WsOutbound::Frame(bytes)).map_err(|e| is_full(&e))
-            }
+            Writer::WebSocket(tx) => tx
+                .try_send(portal::WsOutbound::Frame(bytes))
+                .map_err(|e| is_full(&e)),
         };
         match result {
             Ok(()) => Ok(()),
@@ -137,7 +141,12 @@ mod tests {
 
     fn conn(tx: mpsc::Sender<Outgoing>) -> Connection {
         let addr: SocketAddr = ([127, 0, 0, 1], 5060).into();
-        Connection { transport: Transport::Tcp, remote: addr, local: addr, writer: Writer::Stream(tx) }
+        Connection {
+            transport: Transport::Tcp,
+            remote: addr,
+            local: addr,
+            writer: Writer::Stream(tx),
+        }
     }
 
     #[test]

@@ -6,7 +6,9 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use portal::{Backend, ChannelListener, ListenerInfo, PeerAddr, Status, StatusListener, WsChannels, WsPeer};
+use portal::{
+    Backend, ChannelListener, ListenerInfo, PeerAddr, Status, StatusListener, WsChannels, WsPeer,
+};
 use tokio::net::TcpListener;
 
 use super::shutdown::Shutdown;
@@ -46,10 +48,21 @@ impl Backend for PortalBackend {
 }
 
 pub async fn run_http(listener: TcpListener, backend: Arc<PortalBackend>, mut shutdown: Shutdown) {
-    let Ok(local) = listener.local_addr() else { return };
-    let app = portal::router(backend, ListenerInfo { local, secure: false });
-    let serve = axum::serve(listener, app.into_make_service_with_connect_info::<PeerAddr>())
-        .with_graceful_shutdown(async move { shutdown.wait().await });
+    let Ok(local) = listener.local_addr() else {
+        return;
+    };
+    let app = portal::router(
+        backend,
+        ListenerInfo {
+            local,
+            secure: false,
+        },
+    );
+    let serve = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<PeerAddr>(),
+    )
+    .with_graceful_shutdown(async move { shutdown.wait().await });
     if let Err(e) = serve.await {
         tracing::error!("HTTP listener {local} failed: {e}");
     }
@@ -61,9 +74,18 @@ pub async fn run_https(
     backend: Arc<PortalBackend>,
     mut shutdown: Shutdown,
 ) {
-    let app = portal::router(backend, ListenerInfo { local, secure: true });
-    let serve = axum::serve(listener, app.into_make_service_with_connect_info::<PeerAddr>())
-        .with_graceful_shutdown(async move { shutdown.wait().await });
+    let app = portal::router(
+        backend,
+        ListenerInfo {
+            local,
+            secure: true,
+        },
+    );
+    let serve = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<PeerAddr>(),
+    )
+    .with_graceful_shutdown(async move { shutdown.wait().await });
     if let Err(e) = serve.await {
         tracing::error!("HTTPS listener {local} failed: {e}");
     }

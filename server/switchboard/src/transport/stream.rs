@@ -36,7 +36,12 @@ pub async fn serve<S>(
     });
     tracing::debug!(%remote, %transport, id, "connection opened");
     let writer_task = tokio::spawn(write_loop(writer, rx));
-    let flow = Flow { transport, remote, local, connection: Some(id) };
+    let flow = Flow {
+        transport,
+        remote,
+        local,
+        connection: Some(id),
+    };
     tokio::select! {
         () = read_loop(reader, &flow, &endpoint, &tx) => {}
         () = shutdown.wait() => {}
@@ -60,9 +65,13 @@ where
     let mut mirror: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; 16 * 1024];
     loop {
-        let n = match reader.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
+        let n = match tokio::time::timeout(endpoint.stream_idle(), reader.read(&mut buf)).await {
+            Ok(Ok(0) | Err(_)) => return,
+            Ok(Ok(n)) => n,
+            Err(_) => {
+                tracing::debug!(remote = %flow.remote, "idle connection closed");
+                return;
+            }
         };
         let chunk = buf.get(..n).unwrap_or(&[]);
         framer.push(chunk);

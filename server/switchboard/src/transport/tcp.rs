@@ -7,7 +7,9 @@ use super::shutdown::Shutdown;
 use crate::endpoint::Shared;
 
 pub async fn run(listener: TcpListener, endpoint: Shared, mut shutdown: Shutdown) {
-    let Ok(local) = listener.local_addr() else { return };
+    let Ok(local) = listener.local_addr() else {
+        return;
+    };
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
@@ -16,6 +18,8 @@ pub async fn run(listener: TcpListener, endpoint: Shared, mut shutdown: Shutdown
         match accepted {
             Ok((stream, remote)) => {
                 let _ = stream.set_nodelay(true);
+                // The address this connection really arrived at (the listener may be 0.0.0.0).
+                let local = stream.local_addr().unwrap_or(local);
                 tokio::spawn(super::stream::serve(
                     stream,
                     Transport::Tcp,

@@ -18,9 +18,18 @@ use crate::endpoint::Shared;
 
 const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(10);
 
-pub async fn run_sip(listener: TcpListener, config: Arc<ServerConfig>, endpoint: Shared, shutdown: Shutdown) {
-    let Ok(local) = listener.local_addr() else { return };
+pub async fn run_sip(
+    listener: TcpListener,
+    config: Arc<ServerConfig>,
+    endpoint: Shared,
+    shutdown: Shutdown,
+) {
+    let Ok(listening) = listener.local_addr() else {
+        return;
+    };
     accept_loop(listener, config, shutdown.clone(), move |stream, remote| {
+        // The address this connection really arrived at (the listener may be 0.0.0.0).
+        let local = stream.get_ref().0.local_addr().unwrap_or(listening);
         tokio::spawn(super::stream::serve(
             stream,
             Transport::Tls,
@@ -49,8 +58,12 @@ pub async fn run_https(
     .await;
 }
 
-async fn accept_loop<F>(listener: TcpListener, config: Arc<ServerConfig>, mut shutdown: Shutdown, on_ready: F)
-where
+async fn accept_loop<F>(
+    listener: TcpListener,
+    config: Arc<ServerConfig>,
+    mut shutdown: Shutdown,
+    on_ready: F,
+) where
     F: Fn(TlsStream<TcpStream>, SocketAddr) + Clone + Send + 'static,
 {
     let acceptor = TlsAcceptor::from(config);

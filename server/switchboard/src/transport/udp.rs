@@ -14,7 +14,9 @@ use crate::endpoint::Shared;
 const IN_FLIGHT: usize = 4096;
 
 pub async fn run(socket: Arc<UdpSocket>, endpoint: Shared, mut shutdown: Shutdown) {
-    let Ok(local) = socket.local_addr() else { return };
+    let Ok(local) = socket.local_addr() else {
+        return;
+    };
     let permits = Arc::new(Semaphore::new(IN_FLIGHT));
     let mut buf = vec![0u8; 65_535];
     loop {
@@ -37,7 +39,12 @@ pub async fn run(socket: Arc<UdpSocket>, endpoint: Shared, mut shutdown: Shutdow
         let bytes = buf.get(..n).unwrap_or(&[]).to_vec();
         let endpoint = endpoint.clone();
         tokio::spawn(async move {
-            let flow = Flow { transport: Transport::Udp, remote, local, connection: None };
+            let flow = Flow {
+                transport: Transport::Udp,
+                remote,
+                local,
+                connection: None,
+            };
             endpoint.on_datagram(&flow, &bytes).await;
             drop(permit);
         });

@@ -18,7 +18,11 @@ const QUEUE: usize = 256;
 pub fn attach(peer: WsPeer, endpoint: Shared, mut shutdown: Shutdown) -> WsChannels {
     let (from_tx, mut from_rx) = mpsc::channel::<Vec<u8>>(QUEUE);
     let (to_tx, to_rx) = mpsc::channel(QUEUE);
-    let transport = if peer.secure { Transport::Wss } else { Transport::Ws };
+    let transport = if peer.secure {
+        Transport::Wss
+    } else {
+        Transport::Ws
+    };
     let id = endpoint.connections().add(Connection {
         transport,
         remote: peer.remote,
@@ -26,11 +30,21 @@ pub fn attach(peer: WsPeer, endpoint: Shared, mut shutdown: Shutdown) -> WsChann
         writer: Writer::WebSocket(to_tx),
     });
     tracing::debug!(remote = %peer.remote, %transport, id, "WebSocket opened");
-    let flow = Flow { transport, remote: peer.remote, local: peer.local, connection: Some(id) };
+    let flow = Flow {
+        transport,
+        remote: peer.remote,
+        local: peer.local,
+        connection: Some(id),
+    };
     tokio::spawn(async move {
         loop {
             tokio::select! {
                 frame = from_rx.recv() => match frame {
+                    // SIP.js and others ping with CRLFCRLF over WebSocket too and take a
+                    // CRLF back as the pong (RFC 5626 §3.5.1 style).
+                    Some(bytes) if bytes == b"\r\n\r\n" => {
+                        let _ = endpoint.connections().send(id, b"\r\n".to_vec());
+                    }
                     Some(bytes) => endpoint.on_datagram(&flow, &bytes).await,
                     None => break,
                 },
@@ -41,7 +55,10 @@ pub fn attach(peer: WsPeer, endpoint: Shared, mut shutdown: Shutdown) -> WsChann
         endpoint.connections().remove(id);
         tracing::debug!(remote = %flow.remote, id, "WebSocket closed");
     });
-    WsChannels { from_client: from_tx, to_client: to_rx }
+    WsChannels {
+        from_client: from_tx,
+        to_client: to_rx,
+    }
 }
 
 /// For status listings: `ws://addr/sip` or `wss://addr/sip`.

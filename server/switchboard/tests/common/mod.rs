@@ -43,11 +43,16 @@ pub fn test_config(data_dir: &Path, database_url: Option<&str>, qualify_secs: u3
 }
 
 pub async fn boot(config: Config) -> RunningServer {
-    start(config).await.unwrap_or_else(|e| panic!("server did not start: {e:#}"))
+    start(config)
+        .await
+        .unwrap_or_else(|e| panic!("server did not start: {e:#}"))
 }
 
 pub fn now_unix() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 pub fn token() -> String {
@@ -61,9 +66,21 @@ type Ws = tokio_tungstenite::WebSocketStream<Box<dyn Io>>;
 
 /// One client connection (or UDP socket) to the server.
 pub enum Conn {
-    Udp { sock: UdpSocket, server: SocketAddr },
-    Stream { io: Box<dyn Io>, framer: StreamFramer, local: SocketAddr, tls: bool },
-    Ws { ws: Box<Ws>, local: SocketAddr, secure: bool },
+    Udp {
+        sock: UdpSocket,
+        server: SocketAddr,
+    },
+    Stream {
+        io: Box<dyn Io>,
+        framer: StreamFramer,
+        local: SocketAddr,
+        tls: bool,
+    },
+    Ws {
+        ws: Box<Ws>,
+        local: SocketAddr,
+        secure: bool,
+    },
 }
 
 impl Conn {
@@ -75,13 +92,23 @@ impl Conn {
     pub async fn tcp(server: SocketAddr) -> Conn {
         let s = TcpStream::connect(server).await.unwrap();
         let local = s.local_addr().unwrap();
-        Conn::Stream { io: Box::new(s), framer: StreamFramer::new(), local, tls: false }
+        Conn::Stream {
+            io: Box::new(s),
+            framer: StreamFramer::new(),
+            local,
+            tls: false,
+        }
     }
 
     /// TLS trusting only the server's (generated) certificate.
     pub async fn tls(server: SocketAddr, cert_pem: &Path) -> Conn {
         let (s, local) = tls_stream(server, cert_pem, Vec::new()).await;
-        Conn::Stream { io: s, framer: StreamFramer::new(), local, tls: true }
+        Conn::Stream {
+            io: s,
+            framer: StreamFramer::new(),
+            local,
+            tls: true,
+        }
     }
 
     /// `ws://addr/sip` offering the `sip` subprotocol.
@@ -94,16 +121,27 @@ impl Conn {
     /// `wss://addr/sip`, trusting only the server's certificate.
     pub async fn wss(https: SocketAddr, cert_pem: &Path) -> Conn {
         let (s, local) = tls_stream(https, cert_pem, vec![b"http/1.1".to_vec()]).await;
-        Conn::websocket(s, format!("wss://localhost:{}/sip", https.port()), local, true).await
+        Conn::websocket(
+            s,
+            format!("wss://localhost:{}/sip", https.port()),
+            local,
+            true,
+        )
+        .await
     }
 
     async fn websocket(io: Box<dyn Io>, url: String, local: SocketAddr, secure: bool) -> Conn {
         use tungstenite::client::IntoClientRequest;
         let mut req = url.into_client_request().unwrap();
-        req.headers_mut().insert("Sec-WebSocket-Protocol", "sip".parse().unwrap());
+        req.headers_mut()
+            .insert("Sec-WebSocket-Protocol", "sip".parse().unwrap());
         let (ws, resp) = tokio_tungstenite::client_async(req, io).await.unwrap();
         assert_eq!(resp.headers().get("sec-websocket-protocol").unwrap(), "sip");
-        Conn::Ws { ws: Box::new(ws), local, secure }
+        Conn::Ws {
+            ws: Box::new(ws),
+            local,
+            secure,
+        }
     }
 
     pub fn transport(&self) -> &'static str {
@@ -139,14 +177,19 @@ impl Conn {
     /// Raw bytes; over WebSocket as one binary message (they may not be UTF-8).
     pub async fn send_bytes(&mut self, bytes: &[u8]) {
         match self {
-            Conn::Ws { ws, .. } => ws.send(tungstenite::Message::binary(bytes.to_vec())).await.unwrap(),
+            Conn::Ws { ws, .. } => ws
+                .send(tungstenite::Message::binary(bytes.to_vec()))
+                .await
+                .unwrap(),
             other => other.send(bytes).await,
         }
     }
 
     /// The next WebSocket message's bytes, unparsed (None after the wait or on close).
     pub async fn recv_frame(&mut self) -> Option<Vec<u8>> {
-        let Conn::Ws { ws, .. } = self else { panic!("recv_frame is for WebSockets") };
+        let Conn::Ws { ws, .. } = self else {
+            panic!("recv_frame is for WebSockets")
+        };
         let next = async {
             loop {
                 match ws.next().await? {
@@ -162,7 +205,10 @@ impl Conn {
 
     /// The next SIP message, or None after `WAIT` (or when the peer closed).
     pub async fn recv(&mut self) -> Option<Message> {
-        tokio::time::timeout(WAIT, self.recv_inner()).await.ok().flatten()
+        tokio::time::timeout(WAIT, self.recv_inner())
+            .await
+            .ok()
+            .flatten()
     }
 
     async fn recv_inner(&mut self) -> Option<Message> {
@@ -189,7 +235,9 @@ impl Conn {
             },
             Conn::Ws { ws, .. } => loop {
                 match ws.next().await? {
-                    Ok(tungstenite::Message::Text(t)) => return sip::parse_message(t.as_bytes()).ok(),
+                    Ok(tungstenite::Message::Text(t)) => {
+                        return sip::parse_message(t.as_bytes()).ok();
+                    }
                     Ok(tungstenite::Message::Binary(b)) => return sip::parse_message(&b).ok(),
                     Ok(tungstenite::Message::Close(_)) | Err(_) => return None,
                     Ok(_) => {}
@@ -235,7 +283,11 @@ impl Conn {
 }
 
 /// A TLS client connection that trusts only `cert_pem`, verifying the name `localhost`.
-pub async fn tls_stream(server: SocketAddr, cert_pem: &Path, alpn: Vec<Vec<u8>>) -> (Box<dyn Io>, SocketAddr) {
+pub async fn tls_stream(
+    server: SocketAddr,
+    cert_pem: &Path,
+    alpn: Vec<Vec<u8>>,
+) -> (Box<dyn Io>, SocketAddr) {
     let pem = std::fs::read(cert_pem).unwrap();
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
@@ -252,7 +304,10 @@ pub async fn tls_stream(server: SocketAddr, cert_pem: &Path, alpn: Vec<Vec<u8>>)
     let tcp = TcpStream::connect(server).await.unwrap();
     let local = tcp.local_addr().unwrap();
     let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-    let s = connector.connect(name, tcp).await.unwrap_or_else(|e| panic!("TLS handshake: {e}"));
+    let s = connector
+        .connect(name, tcp)
+        .await
+        .unwrap_or_else(|e| panic!("TLS handshake: {e}"));
     (Box::new(s), local)
 }
 
@@ -282,7 +337,12 @@ impl Phone {
         match &self.conn {
             // RFC 7118 §5: a browser cannot be reached by address; it names itself .invalid.
             Conn::Ws { .. } => format!("sip:{}@{}.invalid;transport=ws", self.user, self.tag),
-            c => format!("sip:{}@{};transport={}", self.user, c.local(), c.transport().to_lowercase()),
+            c => format!(
+                "sip:{}@{};transport={}",
+                self.user,
+                c.local(),
+                c.transport().to_lowercase()
+            ),
         }
     }
 
@@ -360,7 +420,11 @@ where
 }
 
 pub async fn add_extension(server: &RunningServer, number: &str, secret: &str) {
-    server.store.add_extension(number, "Test", secret).await.unwrap();
+    server
+        .store
+        .add_extension(number, "Test", secret)
+        .await
+        .unwrap();
 }
 
 pub async fn bindings(server: &RunningServer, aor: &str) -> Vec<pbx::Binding> {
