@@ -3,6 +3,7 @@
 
 CARGO  ?= cargo
 CONFIG ?= switchboard.toml
+TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 
 .PHONY: run test test-unit test-interop bench fmt fmt-check clippy deps build
 
@@ -17,9 +18,9 @@ build:
 # switchboard.toml in this directory is used when present.
 run: build
 	@if [ -f "$(CONFIG)" ]; then \
-	  exec target/release/switchboard serve --config "$(CONFIG)"; \
+	  exec $(TARGET_DIR)/release/switchboard serve --config "$(CONFIG)"; \
 	else \
-	  exec target/release/switchboard serve; \
+	  exec $(TARGET_DIR)/release/switchboard serve; \
 	fi
 
 # Every test layer: unit, protocol scenarios, loopback integration (SQLite + PostgreSQL),

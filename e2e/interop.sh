@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Interop with a real SIP peer: boots Switchboard on 127.0.0.1 (free ports, temp data dir,
-# SQLite unless INTEROP_DATABASE_URL is set), adds extensions through the CLI, then runs the
-# sipp scenarios of e2e/sipp/ over UDP and over TCP and checks each exit code.
+# SQLite), adds extensions through the CLI, then runs the sipp scenarios of e2e/sipp/ over
+# UDP and over TCP and checks each exit code.
 # The last line is "N passed, N failed"; the exit status is non-zero when any failed.
 #
 # Environment:
 #   SWITCHBOARD_BIN        binary to test (default: `cargo build -p switchboard`, target/debug)
-#   INTEROP_DATABASE_URL   e.g. postgres://127.0.0.1/test (default: SQLite in the temp dir)
 #   INTEROP_SKIP           space-separated test names to skip, e.g. "udp/qualify"
 #   INTEROP_KEEP=1         keep the temp dir (logs, sipp message traces) and print its path
 set -uo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
+# The server reads SWITCHBOARD_<SECTION>_<KEY> overrides: drop any from the caller's
+# environment so the config file written below is what runs.
+while read -r var; do
+  [[ $var == SWITCHBOARD_BIN || $var == SWITCHBOARD_LOG ]] || unset "$var"
+done < <(compgen -e | grep '^SWITCHBOARD_' || true)
 scenarios="$root/e2e/sipp"
 domain="switchboard.test"
 
@@ -61,7 +65,6 @@ write_config() { # $1: extra [registrar] lines
   cat >"$work/switchboard.toml" <<EOF
 data_dir = "$work/data"
 domain = "$domain"
-${INTEROP_DATABASE_URL:+database_url = \"$INTEROP_DATABASE_URL\"}
 
 [sip]
 udp = "127.0.0.1:$sip_port"

@@ -14,13 +14,19 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
+# The server reads SWITCHBOARD_<SECTION>_<KEY> overrides: drop any from the caller's
+# environment so the config file written below is what runs.
+while read -r var; do
+  [[ $var == SWITCHBOARD_BIN || $var == SWITCHBOARD_LOG ]] || unset "$var"
+done < <(compgen -e | grep '^SWITCHBOARD_' || true)
 rate="${BENCH_RATE:-500}"
 seconds="${BENCH_SECONDS:-20}"
 count=$((rate * seconds))
 warmup="${BENCH_WARMUP:-1000}"
 domain="example.com"          # the alias registrar.cfg accepts; Switchboard is configured the same
 user=1001 password=secret     # registrar.cfg's password for every user
-scenario="$root/e2e/sipp/bench-register.xml"
+register_scenario="$root/e2e/sipp/bench-register.xml"
+options_scenario="$root/e2e/sipp/bench-options.xml"
 kamailio_cfg="${KAMAILIO_CFG:-}"
 for c in "$root/../shared/bench/kamailio/registrar.cfg" /work/shared/bench/kamailio/registrar.cfg; do
   [[ -z "$kamailio_cfg" && -f "$c" ]] && kamailio_cfg="$c"
@@ -50,7 +56,7 @@ if (($(nproc) >= 2)) && command -v taskset >/dev/null; then
   load_cpu=(taskset -c 1)
 fi
 
-# utime+stime in clock ticks of a process and all its descendants.
+# "utime stime" in clock ticks, summed over a process and all its descendants.
 tree_ticks() {
   python3 - "$1" <<'EOF'
 import os, sys
@@ -64,19 +70,20 @@ for d in os.listdir("/proc"):
         except (OSError, IndexError):
             continue
         # rest[0] is field 3 (state): ppid is field 4, utime 14, stime 15
-        stats[int(d)] = (int(rest[1]), int(rest[11]) + int(rest[12]))
+        stats[int(d)] = (int(rest[1]), int(rest[11]), int(rest[12]))
 want, total, frontier = {root}, 0, [root]
 while frontier:
     p = frontier.pop()
-    frontier += [c for c, (pp, _) in stats.items() if pp == p and c not in want]
+    frontier += [c for c, (pp, _, _) in stats.items() if pp == p and c not in want]
     want.update(frontier)
-print(sum(stats[p][1] for p in want if p in stats))
+print(sum(stats[p][1] for p in want if p in stats), sum(stats[p][2] for p in want if p in stats))
 EOF
 }
 
-# Runs sipp against 127.0.0.1:$1 for $2 calls; sets $sipp_rc and leaves stdout in $work/sipp.out.
+# Runs sipp with scenario $3 against 127.0.0.1:$1 for $2 calls; sets $sipp_rc and leaves
+# stdout in $work/sipp.out.
 run_load() {
-  local port="$1" calls="$2" local_port
+  local port="$1" calls="$2" scenario="$3" local_port
   local_port="$(python3 "$root/scripts/free-ports.py" 1)"
   set +e
   "${load_cpu[@]}" timeout $((calls / rate + 60)) sipp -sf "$scenario" \
@@ -96,28 +103,30 @@ sipp_counts() {
 }
 
 results=()
-# measure NAME PID PORT
+# measure NAME PID PORT [SCENARIO]: one result row
 measure() {
-  local name="$1" pid="$2" port="$3" before after t0 t1
-  run_load "$port" "$warmup"
+  local name="$1" pid="$2" port="$3" scenario="${4:-$register_scenario}" before after t0 t1 kind
+  kind="$(basename "$scenario" .xml)"
+  run_load "$port" "$warmup" "$scenario"
   if [[ $sipp_rc != 0 ]]; then
     echo "bench: $name: warm-up failed (sipp exit $sipp_rc); sipp said:" >&2
     tail -15 "$work/sipp.out" >&2
-    results+=("$name|-|-|$(sipp_counts)|-")
+    results+=("$kind|$name|-|-|-|$(sipp_counts)|-")
     return
   fi
   before="$(tree_ticks "$pid")"
   t0="$(date +%s.%N)"
-  run_load "$port" "$count"
+  run_load "$port" "$count" "$scenario"
   t1="$(date +%s.%N)"
   after="$(tree_ticks "$pid")"
   local counts
   counts="$(sipp_counts)"
   [[ $sipp_rc == 0 ]] || echo "bench: $name: sipp exit $sipp_rc (calls ok/failed $counts)" >&2
   results+=("$(python3 -c "
-ticks = $after - $before
-us = ticks * 1e6 / $hz / $count
-print(f'$name|{us:.1f}|{us / 2:.1f}|$counts|{$t1 - $t0:.1f}')")")
+user, system = [a - b for a, b in zip(map(int, '$after'.split()), map(int, '$before'.split()))]
+us = (user + system) * 1e6 / $hz / $count
+sys_share = 100 * system / max(user + system, 1)
+print(f'$kind|$name|{us:.1f}|{us / 2:.1f}|{sys_share:.0f}%|$counts|{$t1 - $t0:.1f}')")")
 }
 
 wait_udp_ready() { # PORT PID: any answer to an OPTIONS
@@ -129,7 +138,8 @@ wait_udp_ready() { # PORT PID: any answer to an OPTIONS
 }
 
 echo "make bench: authenticated registrations (REGISTER, 401, REGISTER with MD5 digest, 200)"
-echo "  sipp at ${rate}/s, ${count} registrations measured after ${warmup} warm-up, one extension"
+echo "  then OPTIONS answered 200 (the per-transaction floor), same rate and count"
+echo "  sipp at ${rate}/s, ${count} calls measured after ${warmup} warm-up, one extension"
 echo "  ${server_cpu[*]:-unpinned} for the server, ${load_cpu[*]:-unpinned} for sipp"
 echo
 
@@ -164,10 +174,11 @@ sb_pid=$!
 pids+=("$sb_pid")
 if wait_udp_ready "$sip_port" "$sb_pid"; then
   measure "switchboard" "$sb_pid" "$sip_port"
+  measure "switchboard" "$sb_pid" "$sip_port" "$options_scenario"
 else
   echo "bench: switchboard did not answer OPTIONS; its output:" >&2
   tail -20 "$work/switchboard.log" >&2
-  results+=("switchboard|-|-|-|-")
+  results+=("bench-register|switchboard|-|-|-|-|-")
 fi
 kill "$sb_pid" 2>/dev/null || true
 wait "$sb_pid" 2>/dev/null || true
@@ -186,7 +197,9 @@ else
   kam_pid=$!
   pids+=("$kam_pid")
   if wait_udp_ready "$kamailio_port" "$kam_pid"; then
-    measure "kamailio $(kamailio -v 2>/dev/null | awk '/^version:/ {print $3}')" "$kam_pid" "$kamailio_port"
+    kam_name="kamailio $(kamailio -v 2>/dev/null | awk '/^version:/ {print $3}')"
+    measure "$kam_name" "$kam_pid" "$kamailio_port"
+    measure "$kam_name" "$kam_pid" "$kamailio_port" "$options_scenario"
   else
     echo "bench: kamailio did not start; its output:" >&2
     tail -20 "$work/kamailio.log" >&2
@@ -195,13 +208,22 @@ else
   wait "$kam_pid" 2>/dev/null || true
 fi
 
-printf '%-18s %23s %19s %18s %8s\n' "server" "CPU µs/registration" "CPU µs/REGISTER" "calls ok/failed" "wall s"
+printf '%-18s %23s %19s %10s %16s %8s\n' "registrations" "CPU µs/registration" "CPU µs/REGISTER" "of it sys" "calls ok/failed" "wall s"
 for r in "${results[@]}"; do
-  IFS='|' read -r name per_reg per_req counts wall <<<"$r"
-  printf '%-18s %22s %18s %18s %8s\n' "$name" "$per_reg" "$per_req" "$counts" "$wall"
+  IFS='|' read -r kind name per_reg per_req sys counts wall <<<"$r"
+  [[ $kind == bench-register ]] || continue
+  printf '%-18s %22s %18s %10s %16s %8s\n' "$name" "$per_reg" "$per_req" "$sys" "$counts" "$wall"
 done
 echo "(a registration is two REGISTER transactions: the challenged one and the authenticated one;"
 echo " target for Switchboard: under 60 µs of server CPU per authenticated registration)"
+echo
+printf '%-18s %23s %19s %10s %16s %8s\n' "OPTIONS (floor)" "CPU µs/OPTIONS" "" "of it sys" "calls ok/failed" "wall s"
+for r in "${results[@]}"; do
+  IFS='|' read -r kind name per_op _ sys counts wall <<<"$r"
+  [[ $kind == bench-options ]] || continue
+  printf '%-18s %22s %18s %10s %16s %8s\n' "$name" "$per_op" "" "$sys" "$counts" "$wall"
+done
+echo "(one stateless transaction: receive, parse, answer, send; no auth, no storage)"
 echo
 
 # --- criterion ----------------------------------------------------------------------------

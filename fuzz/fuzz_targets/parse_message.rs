@@ -14,7 +14,15 @@ fuzz_target!(|data: &[u8]| {
                 Err(e) => panic!("printed message does not re-parse: {e}"),
             }
             let h = msg.headers();
-            let _ = (h.vias(), h.from_header(), h.to_header(), h.contacts(), h.cseq(), h.expires(), h.max_forwards());
+            let _ = (
+                h.vias(),
+                h.from_header(),
+                h.to_header(),
+                h.contacts(),
+                h.cseq(),
+                h.expires(),
+                h.max_forwards(),
+            );
             if let Some(ct) = h.get(&HeaderName::ContentType) {
                 let _ = sip::multipart::split(ct, msg.body());
             }

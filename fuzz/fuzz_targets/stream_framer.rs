@@ -7,7 +7,9 @@ use sip::{MAX_MESSAGE_SIZE, StreamFramer};
 
 fuzz_target!(|data: &[u8]| {
     // First byte: chunk size; the rest: the stream.
-    let Some((&chunk, stream)) = data.split_first() else { return };
+    let Some((&chunk, stream)) = data.split_first() else {
+        return;
+    };
     let chunk = usize::from(chunk).max(1);
     let mut whole = StreamFramer::new();
     whole.push(stream);
@@ -27,7 +29,11 @@ fuzz_target!(|data: &[u8]| {
     // Cutting may only delay frames (a CRLF at the end waits to see whether it is a ping).
     // Which fatal error ends the stream may differ (too many headers vs too large), not
     // where it ends.
-    let ok = |v: &[Result<sip::Framed, sip::ParseError>]| v.iter().map(|r| r.as_ref().ok().cloned()).collect::<Vec<_>>();
+    let ok = |v: &[Result<sip::Framed, sip::ParseError>]| {
+        v.iter()
+            .map(|r| r.as_ref().ok().cloned())
+            .collect::<Vec<_>>()
+    };
     let (got, expected) = (ok(&got), ok(&expected));
     assert!(got.len() <= expected.len());
     assert_eq!(got[..], expected[..got.len()]);

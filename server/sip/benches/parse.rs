@@ -52,13 +52,23 @@ fn bench(c: &mut Criterion) {
             Ok(m) => m,
             Err(e) => panic!("bench message does not parse: {e}"),
         };
-        c.bench_function(&format!("parse {name}"), |b| b.iter(|| parse_message(black_box(bytes))));
-        c.bench_function(&format!("print {name}"), |b| b.iter(|| black_box(&msg).to_bytes()));
+        c.bench_function(&format!("parse {name}"), |b| {
+            b.iter(|| parse_message(black_box(bytes)))
+        });
+        c.bench_function(&format!("print {name}"), |b| {
+            b.iter(|| black_box(&msg).to_bytes())
+        });
         c.bench_function(&format!("parse+typed {name}"), |b| {
             b.iter(|| {
                 let m = parse_message(black_box(bytes)).ok()?;
                 let h = m.headers();
-                Some((h.top_via().ok()?, h.cseq().ok()?, h.from_header().ok()?, h.to_header().ok()?, h.contacts().ok()?))
+                Some((
+                    h.top_via().ok()?,
+                    h.cseq().ok()?,
+                    h.from_header().ok()?,
+                    h.to_header().ok()?,
+                    h.contacts().ok()?,
+                ))
             })
         });
     }

@@ -17,7 +17,8 @@ impl CSeq {
         let bad = |r| ParseError::header("CSeq", r);
         let mut c = Cursor::new(s);
         c.skip_ws();
-        let seq = parse_u32(c.take_while(|b| b.is_ascii_digit())).ok_or(bad("bad sequence number"))?;
+        let seq =
+            parse_u32(c.take_while(|b| b.is_ascii_digit())).ok_or(bad("bad sequence number"))?;
         if !c.skip_ws() {
             return Err(bad("no space before method"));
         }
@@ -26,7 +27,10 @@ impl CSeq {
         if !c.at_end() {
             return Err(bad("junk after method"));
         }
-        Ok(CSeq { seq, method: Method::from_token(method) })
+        Ok(CSeq {
+            seq,
+            method: Method::from_token(method),
+        })
     }
 }
 
@@ -50,8 +54,20 @@ mod tests {
 
     #[test]
     fn cseq() {
-        assert_eq!(CSeq::parse("0009\r\n  INVITE").ok(), Some(CSeq { seq: 9, method: Method::Invite }));
-        assert_eq!(CSeq::parse("0009 INVITE").map(|c| c.to_string()).ok().as_deref(), Some("9 INVITE"));
+        assert_eq!(
+            CSeq::parse("0009\r\n  INVITE").ok(),
+            Some(CSeq {
+                seq: 9,
+                method: Method::Invite
+            })
+        );
+        assert_eq!(
+            CSeq::parse("0009 INVITE")
+                .map(|c| c.to_string())
+                .ok()
+                .as_deref(),
+            Some("9 INVITE")
+        );
         assert!(CSeq::parse("36893488147419103232 REGISTER").is_err());
         assert!(CSeq::parse("1INVITE").is_err());
         assert!(CSeq::parse("-1 INVITE").is_err());

@@ -17,7 +17,10 @@ pub enum ParseError {
     #[error("unsupported SIP version {0}")]
     Version(String),
     #[error("malformed {header} header: {reason}")]
-    Header { header: String, reason: &'static str },
+    Header {
+        header: String,
+        reason: &'static str,
+    },
     #[error("malformed URI: {0}")]
     Uri(&'static str),
     /// Anything wrong with a response: RFC 3261 §18.1.2 says a malformed response is
@@ -39,6 +42,9 @@ impl ParseError {
     }
 
     pub(crate) fn header(name: &str, reason: &'static str) -> ParseError {
-        ParseError::Header { header: name.to_owned(), reason }
+        ParseError::Header {
+            header: name.to_owned(),
+            reason,
+        }
     }
 }

@@ -89,7 +89,12 @@ impl StreamFramer {
                 }
                 [b, ..] if is_ws(*b) => {
                     // Stray white space between messages (a bare LF): skip it.
-                    let n = self.buf.iter().take_while(|b| is_ws(**b) && **b != b'\r').count().max(1);
+                    let n = self
+                        .buf
+                        .iter()
+                        .take_while(|b| is_ws(**b) && **b != b'\r')
+                        .count()
+                        .max(1);
                     self.consume(n);
                     return self.next();
                 }
@@ -102,7 +107,9 @@ impl StreamFramer {
                 let scan = match self.scanner.scan(&self.buf) {
                     Ok(Some(s)) => s,
                     Ok(None) if self.buf.len() > MAX_MESSAGE_SIZE => {
-                        return self.fail(ParseError::TooLarge { limit: MAX_MESSAGE_SIZE });
+                        return self.fail(ParseError::TooLarge {
+                            limit: MAX_MESSAGE_SIZE,
+                        });
                     }
                     Ok(None) => return None,
                     Err(e) => return self.fail(e),
@@ -113,7 +120,9 @@ impl StreamFramer {
                     Err(e) => return self.fail(e),
                 };
                 if scan.body_start + length > MAX_MESSAGE_SIZE {
-                    return self.fail(ParseError::TooLarge { limit: MAX_MESSAGE_SIZE });
+                    return self.fail(ParseError::TooLarge {
+                        limit: MAX_MESSAGE_SIZE,
+                    });
                 }
                 self.pending = Some((scan, length));
                 (scan, length)
@@ -140,7 +149,9 @@ fn raw_content_length(head: &[u8]) -> Result<usize, ParseError> {
     let bad = || ParseError::header("Content-Length", "bad or conflicting value");
     let mut found: Option<usize> = None;
     for line in head.split(|&b| b == b'\n').skip(1) {
-        let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
         let name = line.get(..colon).unwrap_or(&[]).trim_ascii();
         if !(name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"l")) {
             continue;
@@ -149,7 +160,10 @@ fn raw_content_length(head: &[u8]) -> Result<usize, ParseError> {
         if value.is_empty() || !value.iter().all(u8::is_ascii_digit) || value.len() > 9 {
             return Err(bad());
         }
-        let n = std::str::from_utf8(value).ok().and_then(|v| v.parse::<usize>().ok()).ok_or_else(bad)?;
+        let n = std::str::from_utf8(value)
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .ok_or_else(bad)?;
         if found.is_some_and(|f| f != n) {
             return Err(bad());
         }
@@ -175,7 +189,14 @@ mod tests {
     fn byte_by_byte() {
         let mut f = StreamFramer::new();
         let mut got = Vec::new();
-        let stream = [b"\r\n\r\n".as_slice(), OPTIONS, OPTIONS, b"\r\n".as_slice(), OPTIONS].concat();
+        let stream = [
+            b"\r\n\r\n".as_slice(),
+            OPTIONS,
+            OPTIONS,
+            b"\r\n".as_slice(),
+            OPTIONS,
+        ]
+        .concat();
         for b in &stream {
             f.push(std::slice::from_ref(b));
             while let Some(r) = f.next() {
@@ -247,6 +268,11 @@ mod tests {
         for _ in 0..800 {
             f.push(line);
         }
-        assert!(matches!(f.next(), Some(Err(ParseError::TooManyHeaders { .. } | ParseError::TooLarge { .. }))));
+        assert!(matches!(
+            f.next(),
+            Some(Err(
+                ParseError::TooManyHeaders { .. } | ParseError::TooLarge { .. }
+            ))
+        ));
     }
 }

@@ -24,7 +24,10 @@ impl Headers {
 
     /// The value of the first field with this name (not split at commas).
     pub fn get(&self, name: &HeaderName) -> Option<&str> {
-        self.0.iter().find(|h| &h.name == name).map(|h| h.value.as_str())
+        self.0
+            .iter()
+            .find(|h| &h.name == name)
+            .map(|h| h.value.as_str())
     }
 
     /// Every value of this header in order: fields in wire order, and for list headers
@@ -38,7 +41,11 @@ impl Headers {
             .filter(move |h| h.name == name)
             .flat_map(move |h| {
                 let whole = if split { None } else { Some(h.value.as_str()) };
-                let parts = if split { Some(split_list(&h.value)) } else { None };
+                let parts = if split {
+                    Some(split_list(&h.value))
+                } else {
+                    None
+                };
                 whole.into_iter().chain(parts.into_iter().flatten())
             })
     }
@@ -46,7 +53,10 @@ impl Headers {
     /// The raw field values with this name, one per field line, never split.
     pub fn fields<'a>(&'a self, name: &HeaderName) -> impl Iterator<Item = &'a str> + use<'a> {
         let name = name.clone();
-        self.0.iter().filter(move |h| h.name == name).map(|h| h.value.as_str())
+        self.0
+            .iter()
+            .filter(move |h| h.name == name)
+            .map(|h| h.value.as_str())
     }
 
     /// How many field lines carry this name.
@@ -60,12 +70,21 @@ impl Headers {
 
     /// Append a field at the end.
     pub fn push(&mut self, name: HeaderName, value: impl Into<String>) {
-        self.0.push(Header { name, value: value.into() });
+        self.0.push(Header {
+            name,
+            value: value.into(),
+        });
     }
 
     /// Insert a field before all others (a proxy's new top Via, a Record-Route).
     pub fn push_front(&mut self, name: HeaderName, value: impl Into<String>) {
-        self.0.insert(0, Header { name, value: value.into() });
+        self.0.insert(
+            0,
+            Header {
+                name,
+                value: value.into(),
+            },
+        );
     }
 
     /// Replace every field with this name by one field, at the position of the first one
@@ -143,9 +162,15 @@ mod tests {
         h.push(HeaderName::Via, "SIP/2.0/TCP c");
         h.push(HeaderName::Authorization, "Digest a=\"b\", c=d");
         let v: Vec<_> = h.get_all(&HeaderName::Via).collect();
-        assert_eq!(v, ["SIP/2.0/UDP a;branch=1", "SIP/2.0/UDP b", "SIP/2.0/TCP c"]);
+        assert_eq!(
+            v,
+            ["SIP/2.0/UDP a;branch=1", "SIP/2.0/UDP b", "SIP/2.0/TCP c"]
+        );
         assert_eq!(h.get_all(&HeaderName::Authorization).count(), 1);
-        assert_eq!(h.remove_first_value(&HeaderName::Via).as_deref(), Some("SIP/2.0/UDP a;branch=1"));
+        assert_eq!(
+            h.remove_first_value(&HeaderName::Via).as_deref(),
+            Some("SIP/2.0/UDP a;branch=1")
+        );
         assert_eq!(h.get(&HeaderName::Via), Some("SIP/2.0/UDP b"));
     }
 

@@ -377,7 +377,10 @@ mod tests {
             ("n", "Identity-Info"),
         ] {
             assert_eq!(HeaderName::parse(c).as_str(), long);
-            assert_eq!(HeaderName::parse(&c.to_uppercase()), HeaderName::parse(long));
+            assert_eq!(
+                HeaderName::parse(&c.to_uppercase()),
+                HeaderName::parse(long)
+            );
             assert_eq!(HeaderName::parse(long).compact(), c.chars().next());
         }
     }

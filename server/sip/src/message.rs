@@ -39,23 +39,34 @@ impl Headers {
     }
 
     pub fn top_via(&self) -> Result<Via, ParseError> {
-        self.get_all(&HeaderName::Via).next().ok_or(missing("Via")).and_then(Via::parse)
+        self.get_all(&HeaderName::Via)
+            .next()
+            .ok_or(missing("Via"))
+            .and_then(Via::parse)
     }
 
     pub fn from_header(&self) -> Result<NameAddr, ParseError> {
-        self.get(&HeaderName::From).ok_or(missing("From")).and_then(NameAddr::parse)
+        self.get(&HeaderName::From)
+            .ok_or(missing("From"))
+            .and_then(NameAddr::parse)
     }
 
     pub fn to_header(&self) -> Result<NameAddr, ParseError> {
-        self.get(&HeaderName::To).ok_or(missing("To")).and_then(NameAddr::parse)
+        self.get(&HeaderName::To)
+            .ok_or(missing("To"))
+            .and_then(NameAddr::parse)
     }
 
     pub fn call_id(&self) -> Result<&str, ParseError> {
-        self.get(&HeaderName::CallId).filter(|v| !v.is_empty()).ok_or(missing("Call-ID"))
+        self.get(&HeaderName::CallId)
+            .filter(|v| !v.is_empty())
+            .ok_or(missing("Call-ID"))
     }
 
     pub fn cseq(&self) -> Result<CSeq, ParseError> {
-        self.get(&HeaderName::CSeq).ok_or(missing("CSeq")).and_then(CSeq::parse)
+        self.get(&HeaderName::CSeq)
+            .ok_or(missing("CSeq"))
+            .and_then(CSeq::parse)
     }
 
     /// None when absent; an error for anything but 0..=255 (RFC 4475 scalar02 has 300).
@@ -78,13 +89,21 @@ impl Headers {
 
     /// Every Contact value, in order.
     pub fn contacts(&self) -> Result<Vec<Contact>, ParseError> {
-        self.get_all(&HeaderName::Contact).map(Contact::parse).collect()
+        self.get_all(&HeaderName::Contact)
+            .map(Contact::parse)
+            .collect()
     }
 
     /// Content-Type media type in lower case without parameters (`application/sdp`).
     pub fn content_type(&self) -> Option<String> {
         self.get(&HeaderName::ContentType).map(|v| {
-            v.split(';').next().unwrap_or("").chars().filter(|c| !c.is_ascii_whitespace()).collect::<String>().to_ascii_lowercase()
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .chars()
+                .filter(|c| !c.is_ascii_whitespace())
+                .collect::<String>()
+                .to_ascii_lowercase()
         })
     }
 }
@@ -131,15 +150,29 @@ accessors!(Response);
 
 impl Request {
     pub fn new(method: Method, uri: Uri) -> Request {
-        Request { method, uri, headers: Headers::new(), body: Vec::new() }
+        Request {
+            method,
+            uri,
+            headers: Headers::new(),
+            body: Vec::new(),
+        }
     }
 }
 
 impl Response {
     /// A response with no headers; `reason` empty means the standard phrase.
     pub fn new(status: u16, reason: &str) -> Response {
-        let reason = if reason.is_empty() { reason_phrase(status) } else { reason };
-        Response { status, reason: reason.to_owned(), headers: Headers::new(), body: Vec::new() }
+        let reason = if reason.is_empty() {
+            reason_phrase(status)
+        } else {
+            reason
+        };
+        Response {
+            status,
+            reason: reason.to_owned(),
+            headers: Headers::new(),
+            body: Vec::new(),
+        }
     }
 
     /// RFC 3261 §8.2.6.2: a response copies Via (all, in order), From, To, Call-ID and CSeq
@@ -147,7 +180,14 @@ impl Response {
     pub fn for_request(req: &Request, status: u16, reason: &str) -> Response {
         let mut resp = Response::new(status, reason);
         for h in req.headers.iter() {
-            if matches!(h.name, HeaderName::Via | HeaderName::From | HeaderName::To | HeaderName::CallId | HeaderName::CSeq) {
+            if matches!(
+                h.name,
+                HeaderName::Via
+                    | HeaderName::From
+                    | HeaderName::To
+                    | HeaderName::CallId
+                    | HeaderName::CSeq
+            ) {
                 resp.headers.0.push(h.clone());
             }
         }
@@ -156,7 +196,9 @@ impl Response {
 
     /// The To tag, if any.
     pub fn to_tag(&self) -> Option<String> {
-        self.to_header().ok().and_then(|t| t.tag().map(str::to_owned))
+        self.to_header()
+            .ok()
+            .and_then(|t| t.tag().map(str::to_owned))
     }
 
     /// Set the To tag. When the To has no tag, `;tag=` is appended to the value as received

@@ -17,7 +17,9 @@ impl Part<'_> {
     /// Content-Type media type in lower case, without parameters (`text/plain` by default,
     /// RFC 2046 §5.1).
     pub fn content_type(&self) -> String {
-        self.headers.content_type().unwrap_or_else(|| "text/plain".to_owned())
+        self.headers
+            .content_type()
+            .unwrap_or_else(|| "text/plain".to_owned())
     }
 }
 
@@ -30,12 +32,17 @@ fn bad(reason: &'static str) -> ParseError {
 pub fn boundary(content_type: &str) -> Option<String> {
     let (media, params) = content_type.split_once(';').unwrap_or((content_type, ""));
     let media = media.trim();
-    if !media.get(..10).is_some_and(|p| p.eq_ignore_ascii_case("multipart/")) {
+    if !media
+        .get(..10)
+        .is_some_and(|p| p.eq_ignore_ascii_case("multipart/"))
+    {
         return None;
     }
     let text = format!(";{params}");
     let params = Cursor::new(&text).params().ok()?;
-    find_param(&params, "boundary").filter(|b| !b.is_empty() && b.len() <= 70).map(str::to_owned)
+    find_param(&params, "boundary")
+        .filter(|b| !b.is_empty() && b.len() <= 70)
+        .map(str::to_owned)
 }
 
 /// Split a multipart body given the message's Content-Type header value.
@@ -49,7 +56,10 @@ pub fn split<'a>(content_type: &str, body: &'a [u8]) -> Result<Vec<Part<'a>>, Pa
 fn find_delimiter(body: &[u8], delim: &[u8], from: usize) -> Option<(usize, usize, bool)> {
     let mut i = from;
     while i + delim.len() <= body.len() {
-        let rel = body.get(i..)?.windows(delim.len()).position(|w| w == delim)?;
+        let rel = body
+            .get(i..)?
+            .windows(delim.len())
+            .position(|w| w == delim)?;
         let at = i + rel;
         let line_start = at == 0 || body.get(at - 1) == Some(&b'\n');
         let end = at + delim.len();
@@ -70,14 +80,21 @@ fn find_delimiter(body: &[u8], delim: &[u8], from: usize) -> Option<(usize, usiz
 
 /// Split a multipart body with a known boundary. The preamble and epilogue are dropped. A
 /// missing close delimiter is tolerated (the last part runs to the end).
-pub fn split_with_boundary<'a>(boundary: &str, body: &'a [u8]) -> Result<Vec<Part<'a>>, ParseError> {
+pub fn split_with_boundary<'a>(
+    boundary: &str,
+    body: &'a [u8],
+) -> Result<Vec<Part<'a>>, ParseError> {
     let delim = format!("--{boundary}");
     let delim = delim.as_bytes();
-    let (_, mut pos, mut close) = find_delimiter(body, delim, 0).ok_or(bad("no boundary in body"))?;
+    let (_, mut pos, mut close) =
+        find_delimiter(body, delim, 0).ok_or(bad("no boundary in body"))?;
     let mut parts = Vec::new();
     while !close {
         // Skip transport padding and the line end after the delimiter.
-        let line_end = body.get(pos..).and_then(|r| r.iter().position(|&c| c == b'\n')).map(|n| pos + n + 1);
+        let line_end = body
+            .get(pos..)
+            .and_then(|r| r.iter().position(|&c| c == b'\n'))
+            .map(|n| pos + n + 1);
         let start = line_end.unwrap_or(body.len());
         let (content_end, next) = match find_delimiter(body, delim, start) {
             Some((at, after, is_close)) => {
@@ -118,11 +135,17 @@ fn parse_part(content: &[u8]) -> Result<Part<'_>, ParseError> {
         (&[][..], content.get(1..).unwrap_or(&[]))
     } else {
         match find_blank_line(content) {
-            Some((head_end, body_start)) => (content.get(..head_end).unwrap_or(&[]), content.get(body_start..).unwrap_or(&[])),
+            Some((head_end, body_start)) => (
+                content.get(..head_end).unwrap_or(&[]),
+                content.get(body_start..).unwrap_or(&[]),
+            ),
             None => (content, &[][..]),
         }
     };
-    let fields = head.split(|&b| b == b'\n').filter(|l| !matches!(l.first(), Some(b' ' | b'\t') | None)).count();
+    let fields = head
+        .split(|&b| b == b'\n')
+        .filter(|l| !matches!(l.first(), Some(b' ' | b'\t') | None))
+        .count();
     if fields > MAX_HEADERS {
         return Err(bad("too many part headers"));
     }
@@ -141,7 +164,9 @@ fn find_blank_line(b: &[u8]) -> Option<(usize, usize)> {
 impl Headers {
     /// True when the Content-Type is multipart/*.
     pub fn is_multipart(&self) -> bool {
-        self.get(&HeaderName::ContentType).and_then(boundary).is_some()
+        self.get(&HeaderName::ContentType)
+            .and_then(boundary)
+            .is_some()
     }
 }
 
@@ -152,24 +177,37 @@ mod tests {
     #[test]
     fn two_parts_binary() {
         let body = b"preamble\r\n--xyz\r\nContent-Type: text/plain\r\n\r\nHello\r\n--xyz \r\nContent-Type: application/octet-stream\r\n\r\n\x00\r\x01\n--xy\r\n\xff\r\n--xyz--\r\nepilogue";
-        let parts = split("multipart/mixed; boundary=\"xyz\"", body).unwrap_or_else(|e| panic!("{e}"));
+        let parts =
+            split("multipart/mixed; boundary=\"xyz\"", body).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(parts.len(), 2);
         assert_eq!(parts.first().map(|p| p.body), Some(&b"Hello"[..]));
-        assert_eq!(parts.first().map(Part::content_type).as_deref(), Some("text/plain"));
-        assert_eq!(parts.get(1).map(|p| p.body), Some(&b"\x00\r\x01\n--xy\r\n\xff"[..]));
+        assert_eq!(
+            parts.first().map(Part::content_type).as_deref(),
+            Some("text/plain")
+        );
+        assert_eq!(
+            parts.get(1).map(|p| p.body),
+            Some(&b"\x00\r\x01\n--xy\r\n\xff"[..])
+        );
     }
 
     #[test]
     fn no_headers_and_no_close() {
-        let parts = split_with_boundary("b", b"--b\r\n\r\nraw\r\n--b\r\nX: 1\r\n\r\nlast").unwrap_or_else(|e| panic!("{e}"));
+        let parts = split_with_boundary("b", b"--b\r\n\r\nraw\r\n--b\r\nX: 1\r\n\r\nlast")
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(parts.len(), 2);
-        assert!(parts.first().is_some_and(|p| p.headers.is_empty() && p.body == b"raw" && p.content_type() == "text/plain"));
+        assert!(parts.first().is_some_and(|p| p.headers.is_empty()
+            && p.body == b"raw"
+            && p.content_type() == "text/plain"));
         assert_eq!(parts.get(1).map(|p| p.body), Some(&b"last"[..]));
     }
 
     #[test]
     fn boundary_param() {
-        assert_eq!(boundary("multipart/mixed;boundary=7a9cbec02ceef655").as_deref(), Some("7a9cbec02ceef655"));
+        assert_eq!(
+            boundary("multipart/mixed;boundary=7a9cbec02ceef655").as_deref(),
+            Some("7a9cbec02ceef655")
+        );
         assert_eq!(boundary("application/sdp"), None);
         assert!(split("multipart/mixed", b"").is_err());
         assert!(split("multipart/mixed;boundary=q", b"nothing here").is_err());

@@ -29,7 +29,11 @@ fn bad(reason: &'static str) -> ParseError {
 
 impl NameAddr {
     pub fn new(uri: Uri) -> NameAddr {
-        NameAddr { display: None, uri, params: Vec::new() }
+        NameAddr {
+            display: None,
+            uri,
+            params: Vec::new(),
+        }
     }
 
     /// Parse `[display-name] <URI> *(;param)` or `addr-spec *(;param)`. In the addr-spec form
@@ -54,12 +58,20 @@ impl NameAddr {
             let rest = c.rest();
             // A '<' after a ':' belongs to a parameter value of an addr-spec
             // (`sip:a@b;+sip.instance="<urn:...>"`), not to a name-addr.
-            let lt = rest.find('<').filter(|&lt| !rest.get(..lt).unwrap_or("").contains([':', ';', '"']));
+            let lt = rest
+                .find('<')
+                .filter(|&lt| !rest.get(..lt).unwrap_or("").contains([':', ';', '"']));
             match lt {
                 Some(lt) => {
-                    let name = rest.get(..lt).unwrap_or("").trim_end_matches([' ', '\t', '\r', '\n']);
+                    let name = rest
+                        .get(..lt)
+                        .unwrap_or("")
+                        .trim_end_matches([' ', '\t', '\r', '\n']);
                     let words_ok = !name.is_empty()
-                        && name.split([' ', '\t', '\r', '\n']).filter(|w| !w.is_empty()).all(|w| w.bytes().all(is_token));
+                        && name
+                            .split([' ', '\t', '\r', '\n'])
+                            .filter(|w| !w.is_empty())
+                            .all(|w| w.bytes().all(is_token));
                     if !words_ok {
                         return Err(bad("display name is not a token list"));
                     }
@@ -67,13 +79,19 @@ impl NameAddr {
                     c.pos += lt;
                 }
                 None => {
-                    let spec = c.take_while(|b| b != b';' && b != b' ' && b != b'\t' && b != b'\r' && b != b'\n');
+                    let spec = c.take_while(|b| {
+                        b != b';' && b != b' ' && b != b'\t' && b != b'\r' && b != b'\n'
+                    });
                     if spec.contains(['?', ',']) {
                         return Err(bad("addr-spec with '?' or ',' must be in <>"));
                     }
                     uri = Uri::parse(spec)?;
                     let params = c.params().map_err(bad)?;
-                    return Ok(NameAddr { display, uri, params });
+                    return Ok(NameAddr {
+                        display,
+                        uri,
+                        params,
+                    });
                 }
             }
         }
@@ -86,7 +104,11 @@ impl NameAddr {
         }
         uri = Uri::parse(inner)?;
         let params = c.params().map_err(bad)?;
-        Ok(NameAddr { display, uri, params })
+        Ok(NameAddr {
+            display,
+            uri,
+            params,
+        })
     }
 
     /// A header parameter (case-insensitive name); valueless ones give `Some("")`, quoted
@@ -110,7 +132,11 @@ impl NameAddr {
 
 impl Contact {
     pub fn parse(s: &str) -> Result<Contact, ParseError> {
-        if s.trim() == "*" { Ok(Contact::Star) } else { NameAddr::parse(s).map(Contact::Addr) }
+        if s.trim() == "*" {
+            Ok(Contact::Star)
+        } else {
+            NameAddr::parse(s).map(Contact::Addr)
+        }
     }
 }
 
@@ -159,7 +185,10 @@ mod tests {
         let a = p(r#"<sip:a@b>;+sip.instance="<urn:uuid:1>";reg-id=1;expires=60;q=0.5"#);
         assert_eq!(a.param("+sip.instance"), Some("<urn:uuid:1>"));
         assert_eq!(a.param("expires"), Some("60"));
-        assert_eq!(a.to_string(), r#"<sip:a@b>;+sip.instance="<urn:uuid:1>";reg-id=1;expires=60;q=0.5"#);
+        assert_eq!(
+            a.to_string(),
+            r#"<sip:a@b>;+sip.instance="<urn:uuid:1>";reg-id=1;expires=60;q=0.5"#
+        );
         let a = p("token1~` token2'+_ <sip:m@example.com>");
         assert_eq!(a.display.as_deref(), Some("token1~` token2'+_"));
         assert_eq!(p(&a.to_string()), a);

@@ -54,7 +54,11 @@ impl HeadScanner {
             let line = buf.get(self.pos..line_end).unwrap_or(&[]);
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             if line.is_empty() && self.past_start {
-                return Ok(Some(HeadScan { head_end: self.pos, body_start: line_end + 1, fields: self.fields }));
+                return Ok(Some(HeadScan {
+                    head_end: self.pos,
+                    body_start: line_end + 1,
+                    fields: self.fields,
+                }));
             }
             if self.past_start && !matches!(line.first(), Some(b' ' | b'\t')) {
                 self.fields += 1;
@@ -85,7 +89,8 @@ fn count_fields(head: &[u8]) -> Result<usize, ParseError> {
 }
 
 fn is_response_start(buf: &[u8]) -> bool {
-    buf.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/"))
+    buf.get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/"))
 }
 
 /// Wrap errors of a response so they are dropped, not answered.
@@ -99,7 +104,9 @@ fn for_kind(is_response: bool, e: ParseError) -> ParseError {
 
 /// Leading CRLFs before a start line are ignored (RFC 3261 §7.5).
 pub(crate) fn skip_leading_crlf(buf: &[u8]) -> usize {
-    buf.iter().take_while(|&&b| b == b'\r' || b == b'\n').count()
+    buf.iter()
+        .take_while(|&&b| b == b'\r' || b == b'\n')
+        .count()
 }
 
 /// Parse one message from one datagram (UDP, or one WebSocket message). Bytes past
@@ -114,7 +121,9 @@ pub fn parse_message(buf: &[u8]) -> Result<Message, ParseError> {
 
 fn parse_datagram(buf: &[u8]) -> Result<Message, ParseError> {
     if buf.len() > MAX_MESSAGE_SIZE {
-        return Err(ParseError::TooLarge { limit: MAX_MESSAGE_SIZE });
+        return Err(ParseError::TooLarge {
+            limit: MAX_MESSAGE_SIZE,
+        });
     }
     if buf.is_empty() {
         return Err(ParseError::Incomplete);
@@ -123,7 +132,11 @@ fn parse_datagram(buf: &[u8]) -> Result<Message, ParseError> {
         Some(s) => s,
         None => {
             let fields = count_fields(buf)?;
-            HeadScan { head_end: buf.len(), body_start: buf.len(), fields }
+            HeadScan {
+                head_end: buf.len(),
+                body_start: buf.len(),
+                fields,
+            }
         }
     };
     let head = buf.get(..scan.head_end).unwrap_or(&[]);
@@ -147,25 +160,39 @@ pub(crate) fn set_body(msg: &mut Message, body: Vec<u8>) {
 /// Parse a head (start line and header lines, without the empty line). Returns the message
 /// with an empty body and the Content-Length, if one was given. Response heads are also
 /// checked for the fields a response cannot be matched without (RFC 4475 scalarlg).
-pub(crate) fn parse_head(head: &[u8], fields: usize) -> Result<(Message, Option<usize>), ParseError> {
+pub(crate) fn parse_head(
+    head: &[u8],
+    fields: usize,
+) -> Result<(Message, Option<usize>), ParseError> {
     parse_head_inner(head, fields).map_err(|e| for_kind(is_response_start(head), e))
 }
 
 fn parse_head_inner(head: &[u8], fields: usize) -> Result<(Message, Option<usize>), ParseError> {
     // One UTF-8 check for the whole head; everything below slices this &str.
-    let head = std::str::from_utf8(head).map_err(|_| ParseError::header("?", "head is not UTF-8"))?;
+    let head =
+        std::str::from_utf8(head).map_err(|_| ParseError::header("?", "head is not UTF-8"))?;
     let (start_line, header_text) = head.split_once('\n').unwrap_or((head, ""));
     let start_line = start_line.strip_suffix('\r').unwrap_or(start_line);
     let headers = parse_headers(header_text, fields)?;
     let content_length = content_length(&headers)?;
     let msg = if is_response_start(start_line.as_bytes()) {
         let (status, reason) = parse_status_line(start_line)?;
-        let resp = Response { status, reason, headers, body: Vec::new() };
+        let resp = Response {
+            status,
+            reason,
+            headers,
+            body: Vec::new(),
+        };
         check_response(&resp).map_err(|e| ParseError::Response(Box::new(e)))?;
         Message::Response(resp)
     } else {
         let (method, uri) = parse_request_line(start_line)?;
-        Message::Request(Request { method, uri, headers, body: Vec::new() })
+        Message::Request(Request {
+            method,
+            uri,
+            headers,
+            body: Vec::new(),
+        })
     };
     Ok((msg, content_length))
 }
@@ -201,7 +228,9 @@ pub(crate) fn content_length(headers: &Headers) -> Result<Option<usize>, ParseEr
 }
 
 fn parse_status_line(line: &str) -> Result<(u16, String), ParseError> {
-    let (version, rest) = line.split_once(' ').ok_or(ParseError::StartLine("no status code"))?;
+    let (version, rest) = line
+        .split_once(' ')
+        .ok_or(ParseError::StartLine("no status code"))?;
     if !version.eq_ignore_ascii_case("SIP/2.0") {
         return Err(ParseError::Version(version.to_owned()));
     }
@@ -223,14 +252,17 @@ fn parse_status_line(line: &str) -> Result<(u16, String), ParseError> {
 /// are tolerated (RFC 4475 lwsstart, trws); an SP inside the URI is not (lwsruri).
 fn parse_request_line(line: &str) -> Result<(Method, Uri), ParseError> {
     let mut parts = line.split(' ').filter(|p| !p.is_empty());
-    let (Some(method), Some(uri), Some(version)) = (parts.next(), parts.next(), parts.next()) else {
+    let (Some(method), Some(uri), Some(version)) = (parts.next(), parts.next(), parts.next())
+    else {
         return Err(ParseError::StartLine("expected method, URI and version"));
     };
     if parts.next().is_some() {
         return Err(ParseError::StartLine("white space inside the Request-URI"));
     }
     if !version.eq_ignore_ascii_case("SIP/2.0") {
-        let looks_like_version = version.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("SIP/"));
+        let looks_like_version = version
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("SIP/"));
         return Err(if looks_like_version {
             ParseError::Version(version.to_owned())
         } else {
@@ -246,13 +278,15 @@ fn parse_request_line(line: &str) -> Result<(Method, Uri), ParseError> {
 /// Header lines to fields: `name HCOLON value`, continuation lines (starting with SP or
 /// HT) joined to the previous line with one space.
 pub(crate) fn parse_headers(text: &str, fields: usize) -> Result<Headers, ParseError> {
-    const WS: [char; 2] = [' ', '\t'];
     let mut out: Vec<Header> = Vec::with_capacity(fields);
     let mut rest = text;
     while !rest.is_empty() {
         // Lines are short: the word-at-a-time search beats the general `str::split`.
         let (line, next) = match find_byte(rest.as_bytes(), b'\n') {
-            Some(nl) => (rest.get(..nl).unwrap_or(""), rest.get(nl + 1..).unwrap_or("")),
+            Some(nl) => (
+                rest.get(..nl).unwrap_or(""),
+                rest.get(nl + 1..).unwrap_or(""),
+            ),
             None => (rest, ""),
         };
         rest = next;
@@ -260,8 +294,11 @@ pub(crate) fn parse_headers(text: &str, fields: usize) -> Result<Headers, ParseE
         match line.as_bytes().first() {
             None => continue,
             Some(b' ' | b'\t') => {
-                let last = out.last_mut().ok_or(ParseError::header("?", "continuation line without a header"))?;
-                let more = line.trim_matches(WS);
+                let last = out.last_mut().ok_or(ParseError::header(
+                    "?",
+                    "continuation line without a header",
+                ))?;
+                let more = line.trim_ascii();
                 if !more.is_empty() {
                     if !last.value.is_empty() {
                         last.value.push(' ');
@@ -273,13 +310,22 @@ pub(crate) fn parse_headers(text: &str, fields: usize) -> Result<Headers, ParseE
                 if out.len() >= MAX_HEADERS {
                     return Err(ParseError::TooManyHeaders { limit: MAX_HEADERS });
                 }
-                let colon = line.bytes().position(|b| b == b':').ok_or(ParseError::header("?", "no colon"))?;
-                let (name, value) = (line.get(..colon).unwrap_or(""), line.get(colon + 1..).unwrap_or(""));
-                let name = name.trim_end_matches(WS);
+                let colon = line
+                    .bytes()
+                    .position(|b| b == b':')
+                    .ok_or(ParseError::header("?", "no colon"))?;
+                let (name, value) = (
+                    line.get(..colon).unwrap_or(""),
+                    line.get(colon + 1..).unwrap_or(""),
+                );
+                let name = name.trim_ascii_end();
                 if name.is_empty() || !name.bytes().all(is_token) {
                     return Err(ParseError::header("?", "header name is not a token"));
                 }
-                out.push(Header { name: HeaderName::parse(name), value: value.trim_matches(WS).to_owned() });
+                out.push(Header {
+                    name: HeaderName::parse(name),
+                    value: value.trim_ascii().to_owned(),
+                });
             }
         }
     }
@@ -295,7 +341,9 @@ pub(crate) fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
     let mut chunks = hay.chunks_exact(8);
     let mut offset = 0;
     for chunk in &mut chunks {
-        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else { break };
+        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
         let x = u64::from_le_bytes(bytes) ^ pattern;
         // Classic "has zero byte": the lowest flagged byte is the first match.
         let found = x.wrapping_sub(LO) & !x & HI;
@@ -304,7 +352,11 @@ pub(crate) fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
         }
         offset += 8;
     }
-    chunks.remainder().iter().position(|&b| b == needle).map(|p| offset + p)
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == needle)
+        .map(|p| offset + p)
 }
 
 #[cfg(test)]

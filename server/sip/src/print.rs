@@ -27,7 +27,10 @@ fn write_headers(out: &mut String, headers: &Headers, body_len: usize) {
 }
 
 fn head_capacity(headers: &Headers) -> usize {
-    64 + headers.iter().map(|h| h.name.as_str().len() + h.value.len() + 4).sum::<usize>()
+    64 + headers
+        .iter()
+        .map(|h| h.name.as_str().len() + h.value.len() + 4)
+        .sum::<usize>()
 }
 
 impl Request {

@@ -220,7 +220,11 @@ impl<'a> Iterator for SplitList<'a> {
             }
             let end = i.min(bytes.len());
             self.pos = end + 1;
-            let item = self.s.get(start..end).unwrap_or("").trim_matches(|c: char| c.is_ascii_whitespace());
+            let item = self
+                .s
+                .get(start..end)
+                .unwrap_or("")
+                .trim_matches(|c: char| c.is_ascii_whitespace());
             if !item.is_empty() {
                 return Some(item);
             }
@@ -231,7 +235,10 @@ impl<'a> Iterator for SplitList<'a> {
 
 /// Look a parameter up by name (case-insensitive, RFC 3261 §7.3.1). Valueless parameters
 /// give `Some("")`; quoted values lose their quotes.
-pub(crate) fn find_param<'a>(params: &'a [(String, Option<String>)], name: &str) -> Option<&'a str> {
+pub(crate) fn find_param<'a>(
+    params: &'a [(String, Option<String>)],
+    name: &str,
+) -> Option<&'a str> {
     params
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -239,16 +246,26 @@ pub(crate) fn find_param<'a>(params: &'a [(String, Option<String>)], name: &str)
 }
 
 /// Replace (or add) a parameter, keeping its position when it exists.
-pub(crate) fn set_param(params: &mut Vec<(String, Option<String>)>, name: &str, value: Option<&str>) {
+pub(crate) fn set_param(
+    params: &mut Vec<(String, Option<String>)>,
+    name: &str,
+    value: Option<&str>,
+) {
     let value = value.map(str::to_owned);
-    if let Some(p) = params.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
+    if let Some(p) = params
+        .iter_mut()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+    {
         p.1 = value;
     } else {
         params.push((name.to_owned(), value));
     }
 }
 
-pub(crate) fn write_params(f: &mut std::fmt::Formatter<'_>, params: &[(String, Option<String>)]) -> std::fmt::Result {
+pub(crate) fn write_params(
+    f: &mut std::fmt::Formatter<'_>,
+    params: &[(String, Option<String>)],
+) -> std::fmt::Result {
     for (k, v) in params {
         match v {
             Some(v) => write!(f, ";{k}={v}")?,
@@ -264,8 +281,16 @@ mod tests {
 
     #[test]
     fn split_respects_quotes_and_angles() {
-        let v: Vec<_> = split_list(r#""a, b" <sip:x,y@h>;q=1 , <sip:z@h>,, "c\", d" <sip:w@h>"#).collect();
-        assert_eq!(v, vec![r#""a, b" <sip:x,y@h>;q=1"#, "<sip:z@h>", r#""c\", d" <sip:w@h>"#]);
+        let v: Vec<_> =
+            split_list(r#""a, b" <sip:x,y@h>;q=1 , <sip:z@h>,, "c\", d" <sip:w@h>"#).collect();
+        assert_eq!(
+            v,
+            vec![
+                r#""a, b" <sip:x,y@h>;q=1"#,
+                "<sip:z@h>",
+                r#""c\", d" <sip:w@h>"#
+            ]
+        );
     }
 
     #[test]

@@ -32,7 +32,9 @@ pub fn error_response(buf: &[u8], err: &ParseError) -> Option<Response> {
             continue;
         }
         last_kept = false;
-        let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
         let (Ok(name), Ok(value)) = (
             std::str::from_utf8(line.get(..colon).unwrap_or(&[]).trim_ascii()),
             std::str::from_utf8(line.get(colon + 1..).unwrap_or(&[]).trim_ascii()),
@@ -40,8 +42,18 @@ pub fn error_response(buf: &[u8], err: &ParseError) -> Option<Response> {
             continue;
         };
         let name = HeaderName::parse(name);
-        if matches!(name, HeaderName::Via | HeaderName::From | HeaderName::To | HeaderName::CallId | HeaderName::CSeq) {
-            resp.headers.0.push(Header { name, value: value.to_owned() });
+        if matches!(
+            name,
+            HeaderName::Via
+                | HeaderName::From
+                | HeaderName::To
+                | HeaderName::CallId
+                | HeaderName::CSeq
+        ) {
+            resp.headers.0.push(Header {
+                name,
+                value: value.to_owned(),
+            });
             last_kept = true;
         }
     }
@@ -60,8 +72,17 @@ mod tests {
         let resp = error_response(buf, &err).unwrap_or_else(|| panic!("no response"));
         assert_eq!(resp.status, 400);
         assert_eq!(resp.headers.len(), 5);
-        assert_eq!(resp.top_via().map(|v| v.host).ok().as_deref(), Some("192.0.2.5"));
-        assert!(error_response(b"SIP/2.0 999 x\r\nVia: SIP/2.0/UDP h\r\n\r\n", &ParseError::Response(Box::new(ParseError::Incomplete))).is_none());
+        assert_eq!(
+            resp.top_via().map(|v| v.host).ok().as_deref(),
+            Some("192.0.2.5")
+        );
+        assert!(
+            error_response(
+                b"SIP/2.0 999 x\r\nVia: SIP/2.0/UDP h\r\n\r\n",
+                &ParseError::Response(Box::new(ParseError::Incomplete))
+            )
+            .is_none()
+        );
         assert!(error_response(b"garbage", &ParseError::Incomplete).is_none());
     }
 }

@@ -76,7 +76,15 @@ impl Uri {
 impl SipUri {
     /// `sip:host` with nothing else.
     pub fn new(host: Host) -> SipUri {
-        SipUri { secure: false, user: None, password: None, host, port: None, params: Vec::new(), headers: Vec::new() }
+        SipUri {
+            secure: false,
+            user: None,
+            password: None,
+            host,
+            port: None,
+            params: Vec::new(),
+            headers: Vec::new(),
+        }
     }
 
     /// A URI parameter by name (case-insensitive); valueless parameters (`lr`) give
@@ -85,7 +93,10 @@ impl SipUri {
         // Names may arrive escaped (RFC 4475 esc01 has `;%6C%72`, which is `lr`).
         self.params
             .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name) || (k.contains('%') && unescape(k).eq_ignore_ascii_case(name)))
+            .find(|(k, _)| {
+                k.eq_ignore_ascii_case(name)
+                    || (k.contains('%') && unescape(k).eq_ignore_ascii_case(name))
+            })
             .map(|(_, v)| v.as_deref().unwrap_or(""))
     }
 
@@ -108,7 +119,8 @@ impl SipUri {
 
     /// `transport` parameter, lower case; None when absent.
     pub fn transport(&self) -> Option<String> {
-        self.param("transport").map(|t| unescape(t).to_ascii_lowercase())
+        self.param("transport")
+            .map(|t| unescape(t).to_ascii_lowercase())
     }
 
     /// The port, or the default of the scheme (5060 for sip, 5061 for sips).
@@ -135,7 +147,9 @@ pub fn unescape(s: &str) -> Cow<'_, str> {
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         if b == b'%' {
-            let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok());
             if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 out.push(v);
                 i += 3;

@@ -25,7 +25,8 @@ fn check_chars(s: &str, allowed: &[bool; 256], why: &'static str) -> Result<(), 
         if allowed.get(usize::from(c)).copied().unwrap_or(false) {
             i += 1;
         } else if c == b'%' {
-            let ok = b.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
+            let ok = b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
             if !ok {
                 return Err(err("bad %-escape"));
             }
@@ -44,8 +45,13 @@ impl Uri {
         let colon = s.find(':').ok_or(err("no scheme"))?;
         let scheme = s.get(..colon).unwrap_or("");
         let rest = s.get(colon + 1..).unwrap_or("");
-        let valid_scheme = scheme.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
-            && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+        let valid_scheme = scheme
+            .as_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_alphabetic)
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
         if !valid_scheme {
             return Err(err("bad scheme"));
         }
@@ -56,10 +62,17 @@ impl Uri {
         } else if scheme.eq_ignore_ascii_case("tel") {
             TelUri::parse_after_scheme(rest).map(Uri::Tel)
         } else {
-            if rest.is_empty() || rest.bytes().any(|b| b <= b' ' || b"<>\"".contains(&b) || b == 0x7f) {
+            if rest.is_empty()
+                || rest
+                    .bytes()
+                    .any(|b| b <= b' ' || b"<>\"".contains(&b) || b == 0x7f)
+            {
                 return Err(err("bad opaque URI"));
             }
-            Ok(Uri::Other { scheme: scheme.to_owned(), rest: rest.to_owned() })
+            Ok(Uri::Other {
+                scheme: scheme.to_owned(),
+                rest: rest.to_owned(),
+            })
         }
     }
 }
@@ -76,14 +89,20 @@ impl SipUri {
         // '@' cannot appear unescaped after the userinfo (not in host, params or headers),
         // so the first '@' ends the userinfo even when the user part holds ';' or '?'.
         let (userinfo, rest) = match s.find('@') {
-            Some(at) => (Some(s.get(..at).unwrap_or("")), s.get(at + 1..).unwrap_or("")),
+            Some(at) => (
+                Some(s.get(..at).unwrap_or("")),
+                s.get(at + 1..).unwrap_or(""),
+            ),
             None => (None, s),
         };
         let (user, password) = match userinfo {
             None => (None, None),
             Some(ui) => {
                 let (u, p) = match ui.find(':') {
-                    Some(c) => (ui.get(..c).unwrap_or(""), Some(ui.get(c + 1..).unwrap_or(""))),
+                    Some(c) => (
+                        ui.get(..c).unwrap_or(""),
+                        Some(ui.get(c + 1..).unwrap_or("")),
+                    ),
                     None => (ui, None),
                 };
                 if u.is_empty() {
@@ -99,12 +118,17 @@ impl SipUri {
         let (hostport, after) = split_hostport(rest)?;
         let (host, port) = parse_hostport(hostport)?;
         let (params_text, headers_text) = match after.find('?') {
-            Some(q) => (after.get(..q).unwrap_or(""), Some(after.get(q + 1..).unwrap_or(""))),
+            Some(q) => (
+                after.get(..q).unwrap_or(""),
+                Some(after.get(q + 1..).unwrap_or("")),
+            ),
             None => (after, None),
         };
         let mut params = Vec::new();
         if !params_text.is_empty() {
-            let body = params_text.strip_prefix(';').ok_or(err("junk after host"))?;
+            let body = params_text
+                .strip_prefix(';')
+                .ok_or(err("junk after host"))?;
             for p in body.split(';') {
                 let (k, v) = match p.find('=') {
                     Some(e) => (p.get(..e).unwrap_or(""), Some(p.get(e + 1..).unwrap_or(""))),
@@ -132,7 +156,15 @@ impl SipUri {
                 headers.push((k.to_owned(), v.to_owned()));
             }
         }
-        Ok(SipUri { secure, user, password, host, port, params, headers })
+        Ok(SipUri {
+            secure,
+            user,
+            password,
+            host,
+            port,
+            params,
+            headers,
+        })
     }
 }
 
@@ -140,7 +172,12 @@ impl SipUri {
 fn split_hostport(s: &str) -> Result<(&str, &str), ParseError> {
     let end = if s.starts_with('[') {
         let close = s.find(']').ok_or(err("unterminated IPv6 reference"))?;
-        close + 1 + s.get(close + 1..).unwrap_or("").find([';', '?']).unwrap_or(s.len() - close - 1)
+        close
+            + 1
+            + s.get(close + 1..)
+                .unwrap_or("")
+                .find([';', '?'])
+                .unwrap_or(s.len() - close - 1)
     } else {
         s.find([';', '?']).unwrap_or(s.len())
     };
@@ -154,7 +191,10 @@ pub(crate) fn parse_hostport(s: &str) -> Result<(Host, Option<u16>), ParseError>
         let after = rest.get(close + 1..).unwrap_or("");
         let port = match after {
             "" => None,
-            p => Some(p.strip_prefix(':').ok_or(err("junk after IPv6 reference"))?),
+            p => Some(
+                p.strip_prefix(':')
+                    .ok_or(err("junk after IPv6 reference"))?,
+            ),
         };
         (s.get(..close + 2).unwrap_or(""), port)
     } else {
@@ -179,8 +219,13 @@ impl Host {
     /// `_` tolerated as real deployments use it).
     pub fn parse(s: &str) -> Result<Host, ParseError> {
         if let Some(inner) = s.strip_prefix('[') {
-            let inner = inner.strip_suffix(']').ok_or(err("unterminated IPv6 reference"))?;
-            return inner.parse::<Ipv6Addr>().map(Host::V6).map_err(|_| err("bad IPv6 address"));
+            let inner = inner
+                .strip_suffix(']')
+                .ok_or(err("unterminated IPv6 reference"))?;
+            return inner
+                .parse::<Ipv6Addr>()
+                .map(Host::V6)
+                .map_err(|_| err("bad IPv6 address"));
         }
         if s.is_empty() {
             return Err(err("empty host"));
@@ -190,7 +235,9 @@ impl Host {
         {
             return Ok(Host::V4(a));
         }
-        if s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_') {
+        if s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
+        {
             Ok(Host::Name(s.to_owned()))
         } else {
             Err(err("bad character in host"))
@@ -203,7 +250,9 @@ impl TelUri {
         let mut parts = s.split(';');
         let number = parts.next().unwrap_or("");
         let number_ok = !number.is_empty()
-            && number.bytes().all(|b| b.is_ascii_hexdigit() || b"+-.()*#pPwW%".contains(&b));
+            && number
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b"+-.()*#pPwW%".contains(&b));
         if !number_ok {
             return Err(err("bad telephone number"));
         }
@@ -222,7 +271,10 @@ impl TelUri {
             }
             params.push((k.to_owned(), v.map(str::to_owned)));
         }
-        Ok(TelUri { number: number.to_owned(), params })
+        Ok(TelUri {
+            number: number.to_owned(),
+            params,
+        })
     }
 }
 
@@ -245,22 +297,30 @@ mod tests {
     #[test]
     fn round_trips() {
         rt("sip:alice@atlanta.com");
-        rt("sips:alice:secretword@atlanta.com:5061;transport=tcp;lr?subject=project%20x&priority=urgent");
+        rt(
+            "sips:alice:secretword@atlanta.com:5061;transport=tcp;lr?subject=project%20x&priority=urgent",
+        );
         rt("sip:+1-212-555-1212:1234@gateway.com;user=phone");
         rt("sip:[2001:db8::10]:5070;maddr=[2001:db8::1]");
         rt("sip:192.0.2.4");
         rt("tel:+1-201-555-0123;phone-context=example.com");
         rt("sip:user;par=u%40example.net@example.com");
-        rt("sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com");
+        rt(
+            "sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com",
+        );
         rt("nobodyKnowsThisScheme:totallyopaquecontent");
         rt("soap.beep://192.0.2.103:3002");
     }
 
     #[test]
     fn parts() {
-        let u = SipUri::parse("SIP:user;par=u%40example.net@Example.COM:5070;Transport=TCP;lr").unwrap_or_else(|e| panic!("{e}"));
+        let u = SipUri::parse("SIP:user;par=u%40example.net@Example.COM:5070;Transport=TCP;lr")
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(u.user.as_deref(), Some("user;par=u%40example.net"));
-        assert_eq!(u.user_unescaped().as_deref(), Some("user;par=u@example.net"));
+        assert_eq!(
+            u.user_unescaped().as_deref(),
+            Some("user;par=u@example.net")
+        );
         assert_eq!(u.port, Some(5070));
         assert_eq!(u.param("transport"), Some("TCP"));
         assert_eq!(u.transport().as_deref(), Some("tcp"));

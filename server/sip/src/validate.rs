@@ -17,7 +17,11 @@ pub struct Rejection {
 
 impl Rejection {
     fn new(status: u16, reason: &'static str) -> Rejection {
-        Rejection { status, reason, headers: Vec::new() }
+        Rejection {
+            status,
+            reason,
+            headers: Vec::new(),
+        }
     }
 
     fn with(mut self, name: HeaderName, value: String) -> Rejection {
@@ -77,7 +81,11 @@ pub const ACCEPT: &[&str] = &[
 
 impl Default for Policy<'static> {
     fn default() -> Self {
-        Policy { proxy: false, supported: SUPPORTED, accept: ACCEPT }
+        Policy {
+            proxy: false,
+            supported: SUPPORTED,
+            accept: ACCEPT,
+        }
     }
 }
 
@@ -129,12 +137,16 @@ pub fn check_request_with(req: &Request, policy: &Policy<'_>) -> Result<(), Reje
     let _ = from;
     req.call_id().map_err(|_| bad("Malformed Call-ID"))?;
     let cseq = req.cseq().map_err(|_| bad("Malformed CSeq"))?;
-    let max_forwards = req.max_forwards().map_err(|_| bad("Malformed Max-Forwards"))?;
+    let max_forwards = req
+        .max_forwards()
+        .map_err(|_| bad("Malformed Max-Forwards"))?;
     req.expires().map_err(|_| bad("Malformed Expires"))?;
     req.contacts().map_err(|_| bad("Malformed Contact"))?;
 
     if !policy.proxy && matches!(req.method, Method::Extension(_)) {
-        return Err(Rejection::new(501, "Not Implemented").with(HeaderName::Allow, ALLOW.to_owned()));
+        return Err(
+            Rejection::new(501, "Not Implemented").with(HeaderName::Allow, ALLOW.to_owned())
+        );
     }
     if cseq.method != req.method {
         return Err(bad("CSeq method does not match"));
@@ -152,13 +164,18 @@ pub fn check_request_with(req: &Request, policy: &Policy<'_>) -> Result<(), Reje
         return Err(Rejection::new(483, "Too Many Hops"));
     }
     if !matches!(req.method, Method::Ack | Method::Cancel) {
-        let require = if policy.proxy { HeaderName::ProxyRequire } else { HeaderName::Require };
+        let require = if policy.proxy {
+            HeaderName::ProxyRequire
+        } else {
+            HeaderName::Require
+        };
         let unknown: Vec<&str> = h
             .get_all(&require)
             .filter(|tag| !policy.supported.iter().any(|s| s.eq_ignore_ascii_case(tag)))
             .collect();
         if !unknown.is_empty() {
-            return Err(Rejection::new(420, "Bad Extension").with(HeaderName::Unsupported, unknown.join(", ")));
+            return Err(Rejection::new(420, "Bad Extension")
+                .with(HeaderName::Unsupported, unknown.join(", ")));
         }
     }
     if !policy.proxy {
@@ -177,15 +194,20 @@ pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO, UPDA
 fn check_body(req: &Request, policy: &Policy<'_>) -> Result<(), Rejection> {
     let h = &req.headers;
     let unsupported_type = || {
-        Rejection::new(415, "Unsupported Media Type").with(HeaderName::Accept, policy.accept.join(", "))
+        Rejection::new(415, "Unsupported Media Type")
+            .with(HeaderName::Accept, policy.accept.join(", "))
     };
     if !req.body.is_empty() {
-        let encodings_ok = h.get_all(&HeaderName::ContentEncoding).all(|e| e.eq_ignore_ascii_case("identity"));
+        let encodings_ok = h
+            .get_all(&HeaderName::ContentEncoding)
+            .all(|e| e.eq_ignore_ascii_case("identity"));
         if !encodings_ok {
             return Err(unsupported_type().with(HeaderName::AcceptEncoding, "identity".to_owned()));
         }
         // RFC 3261 §7.4.1: a body without Content-Type is application/sdp in practice.
-        let media = req.content_type().unwrap_or_else(|| "application/sdp".to_owned());
+        let media = req
+            .content_type()
+            .unwrap_or_else(|| "application/sdp".to_owned());
         if !policy.accept.contains(&media.as_str()) {
             return Err(unsupported_type());
         }
@@ -193,7 +215,12 @@ fn check_body(req: &Request, policy: &Policy<'_>) -> Result<(), Rejection> {
     // RFC 4475 sdp01: an INVITE whose Accept rules out SDP cannot get an answer.
     if req.method == Method::Invite && h.contains(&HeaderName::Accept) {
         let sdp_ok = h.get_all(&HeaderName::Accept).any(|a| {
-            let media = a.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            let media = a
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
             matches!(media.as_str(), "application/sdp" | "application/*" | "*/*")
         });
         if !sdp_ok {
@@ -225,12 +252,21 @@ mod tests {
     #[test]
     fn checks() {
         let uas = Policy::default();
-        let proxy = Policy { proxy: true, ..Policy::default() };
+        let proxy = Policy {
+            proxy: true,
+            ..Policy::default()
+        };
         assert_eq!(status(&req("", "INVITE"), &uas), None);
         assert_eq!(status(&req("Require: foo\r\n", "INVITE"), &uas), Some(420));
         assert_eq!(status(&req("Require: foo\r\n", "INVITE"), &proxy), None);
-        assert_eq!(status(&req("Require: path, Timer\r\n", "INVITE"), &uas), None);
-        assert_eq!(status(&req("Accept: text/plain\r\n", "INVITE"), &uas), Some(406));
+        assert_eq!(
+            status(&req("Require: path, Timer\r\n", "INVITE"), &uas),
+            None
+        );
+        assert_eq!(
+            status(&req("Accept: text/plain\r\n", "INVITE"), &uas),
+            Some(406)
+        );
         assert_eq!(status(&req("Expires: x\r\n", "INVITE"), &uas), Some(400));
         assert_eq!(status(&req("Call-ID: c2\r\n", "INVITE"), &uas), Some(400));
         assert_eq!(status(&req("", "FOO"), &uas), Some(501));
@@ -244,7 +280,9 @@ mod tests {
     #[test]
     fn rejection_response() {
         let r = req("Require: foo, bar\r\n", "INVITE");
-        let rej = check_request(&r).err().unwrap_or_else(|| panic!("accepted"));
+        let rej = check_request(&r)
+            .err()
+            .unwrap_or_else(|| panic!("accepted"));
         let resp = rej.to_response(&r);
         assert_eq!(resp.status, 420);
         assert_eq!(resp.headers.get(&HeaderName::Unsupported), Some("foo, bar"));

@@ -82,7 +82,12 @@ impl Via {
             (Some(_), Some(i)) => hostport.get(..i).unwrap_or("").to_owned(),
             _ => hostport.to_owned(),
         };
-        Ok(Via { transport: transport.to_ascii_uppercase(), host: host_text, port, params })
+        Ok(Via {
+            transport: transport.to_ascii_uppercase(),
+            host: host_text,
+            port,
+            params,
+        })
     }
 
     /// A parameter by name (case-insensitive); valueless ones give `Some("")`.
@@ -112,10 +117,10 @@ impl Via {
         self.params.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
     }
 
-    /// The sent-by port, or the transport's default (5061 for TLS/WSS... per RFC 3261 §18.2.2
-    /// 5061 only for TLS; WS/WSS default to the HTTP ports but we answer over the connection).
+    /// The sent-by port, or the default of RFC 3261 §18.2.2: 5061 for TLS, 5060 otherwise.
     pub fn port_or_default(&self) -> u16 {
-        self.port.unwrap_or(if self.transport == "TLS" { 5061 } else { 5060 })
+        self.port
+            .unwrap_or(if self.transport == "TLS" { 5061 } else { 5060 })
     }
 }
 
@@ -135,14 +140,20 @@ mod tests {
 
     #[test]
     fn parse_and_print() {
-        let v = Via::parse("SIP  /   2.0 /udp    192.0.2.2:5070 ;branch = z9hG4bK1;rport;received=192.0.2.9").unwrap_or_else(|e| panic!("{e}"));
+        let v = Via::parse(
+            "SIP  /   2.0 /udp    192.0.2.2:5070 ;branch = z9hG4bK1;rport;received=192.0.2.9",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(v.transport, "UDP");
         assert_eq!(v.host, "192.0.2.2");
         assert_eq!(v.port, Some(5070));
         assert_eq!(v.branch(), Some("z9hG4bK1"));
         assert_eq!(v.rport(), Some(None));
         assert_eq!(v.received(), Some("192.0.2.9"));
-        assert_eq!(v.to_string(), "SIP/2.0/UDP 192.0.2.2:5070;branch=z9hG4bK1;rport;received=192.0.2.9");
+        assert_eq!(
+            v.to_string(),
+            "SIP/2.0/UDP 192.0.2.2:5070;branch=z9hG4bK1;rport;received=192.0.2.9"
+        );
         let mut v = v;
         v.set_param("rport", Some("5999"));
         assert_eq!(v.rport(), Some(Some(5999)));
@@ -150,10 +161,12 @@ mod tests {
 
     #[test]
     fn ipv6_and_no_port() {
-        let v = Via::parse("SIP/2.0/TCP [2001:db8::9]:5061;branch=z9hG4bKx").unwrap_or_else(|e| panic!("{e}"));
+        let v = Via::parse("SIP/2.0/TCP [2001:db8::9]:5061;branch=z9hG4bKx")
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(v.host, "[2001:db8::9]");
         assert_eq!(v.port, Some(5061));
-        let v = Via::parse("SIP/2.0/WSS [2001:db8::9];branch=z9hG4bKx").unwrap_or_else(|e| panic!("{e}"));
+        let v = Via::parse("SIP/2.0/WSS [2001:db8::9];branch=z9hG4bKx")
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(v.host, "[2001:db8::9]");
         assert_eq!(v.port, None);
         let v = Via::parse("SIP/2.0/UDP Host.Example.com").unwrap_or_else(|e| panic!("{e}"));
@@ -163,7 +176,15 @@ mod tests {
 
     #[test]
     fn rejects() {
-        for bad in ["SIP/2.0/UDP 192.0.2.15;;", ";", "SIP/7.0/UDP h", "SIP/2.0/UDP", "SIP/2.0/UDPh", "SIP/2.0/UDP h:99999", "SIP/2.0/UDP h x"] {
+        for bad in [
+            "SIP/2.0/UDP 192.0.2.15;;",
+            ";",
+            "SIP/7.0/UDP h",
+            "SIP/2.0/UDP",
+            "SIP/2.0/UDPh",
+            "SIP/2.0/UDP h:99999",
+            "SIP/2.0/UDP h x",
+        ] {
             assert!(Via::parse(bad).is_err(), "{bad}");
         }
     }

@@ -30,12 +30,16 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use sip::validate::{Policy, check_request, check_request_with};
-use sip::{Framed, HeaderName, Message, ParseError, Request, StreamFramer, Uri, multipart, parse_message};
+use sip::{
+    Framed, HeaderName, Message, ParseError, Request, StreamFramer, Uri, multipart, parse_message,
+};
 
 fn dir() -> PathBuf {
     std::env::var_os("RFC4475_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/rfc4475"))
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/rfc4475")
+        })
 }
 
 fn read(name: &str) -> Vec<u8> {
@@ -47,26 +51,47 @@ fn read(name: &str) -> Vec<u8> {
 enum Expect {
     /// Parses, prints, re-parses equivalent; `check_request` as a UAS gives `uas` (None =
     /// accepted) and as a proxy gives `proxy`.
-    Valid { uas: Option<u16>, proxy: Option<u16> },
+    Valid {
+        uas: Option<u16>,
+        proxy: Option<u16>,
+    },
     /// `parse_message` fails with this status.
     ParseStatus(u16),
     /// `parse_message` fails and the message is dropped (a response).
     Drop,
 }
 
-const OK: Expect = Expect::Valid { uas: None, proxy: None };
+const OK: Expect = Expect::Valid {
+    uas: None,
+    proxy: None,
+};
 const fn uas(s: u16) -> Expect {
-    Expect::Valid { uas: Some(s), proxy: Some(s) }
+    Expect::Valid {
+        uas: Some(s),
+        proxy: Some(s),
+    }
 }
 
 fn table() -> Vec<(&'static str, Expect)> {
     use Expect::*;
     vec![
         ("wsinv.dat", OK),
-        ("intmeth.dat", Valid { uas: Some(501), proxy: None }),
+        (
+            "intmeth.dat",
+            Valid {
+                uas: Some(501),
+                proxy: None,
+            },
+        ),
         ("esc01.dat", OK),
         ("escnull.dat", OK),
-        ("esc02.dat", Valid { uas: Some(501), proxy: None }),
+        (
+            "esc02.dat",
+            Valid {
+                uas: Some(501),
+                proxy: None,
+            },
+        ),
         ("lwsdisp.dat", OK),
         ("longreq.dat", OK),
         ("dblreq.dat", OK),
@@ -92,24 +117,54 @@ fn table() -> Vec<(&'static str, Expect)> {
         ("baddn.dat", uas(400)),
         ("badvers.dat", ParseStatus(505)),
         ("mismatch01.dat", uas(400)),
-        ("mismatch02.dat", Valid { uas: Some(501), proxy: Some(400) }),
+        (
+            "mismatch02.dat",
+            Valid {
+                uas: Some(501),
+                proxy: Some(400),
+            },
+        ),
         ("bigcode.dat", Drop),
         ("badbranch.dat", OK), // transaction layer: RFC 2543 matching
         ("insuf.dat", uas(400)),
         ("unkscm.dat", uas(416)),
         ("novelsc.dat", uas(416)),
-        ("unksm2.dat", Valid { uas: Some(400), proxy: None }),
+        (
+            "unksm2.dat",
+            Valid {
+                uas: Some(400),
+                proxy: None,
+            },
+        ),
         ("bext01.dat", uas(420)),
-        ("invut.dat", Valid { uas: Some(415), proxy: None }),
+        (
+            "invut.dat",
+            Valid {
+                uas: Some(415),
+                proxy: None,
+            },
+        ),
         ("regaut01.dat", OK), // the registrar challenges (401)
         ("multi01.dat", uas(400)),
         ("mcl01.dat", uas(400)),
         ("bcast.dat", OK),
-        ("zeromf.dat", Valid { uas: None, proxy: Some(483) }),
+        (
+            "zeromf.dat",
+            Valid {
+                uas: None,
+                proxy: Some(483),
+            },
+        ),
         ("cparam01.dat", OK),
         ("cparam02.dat", OK),
         ("regescrt.dat", OK),
-        ("sdp01.dat", Valid { uas: Some(406), proxy: None }),
+        (
+            "sdp01.dat",
+            Valid {
+                uas: Some(406),
+                proxy: None,
+            },
+        ),
         ("inv2543.dat", OK),
         ("test.dat", ParseStatus(400)),
     ]
@@ -128,7 +183,11 @@ fn manifest() -> Vec<Row> {
         .map(|l| {
             let cols: Vec<&str> = l.split('\t').collect();
             assert_eq!(cols.len(), 7, "{l}");
-            Row { file: cols[0].to_owned(), class: cols[5].to_owned(), expected: cols[6].to_owned() }
+            Row {
+                file: cols[0].to_owned(),
+                class: cols[5].to_owned(),
+                expected: cols[6].to_owned(),
+            }
         })
         .collect()
 }
@@ -163,9 +222,14 @@ fn table_covers_manifest_and_directory() {
 fn table_agrees_with_manifest() {
     let table = table();
     for row in manifest() {
-        let expect = table.iter().find(|(f, _)| *f == row.file).map(|(_, e)| *e).unwrap();
+        let expect = table
+            .iter()
+            .find(|(f, _)| *f == row.file)
+            .map(|(_, e)| *e)
+            .unwrap();
         let named = statuses_in(&row.expected);
-        let drop = row.expected.contains("discard response") || row.expected.contains("drop response");
+        let drop =
+            row.expected.contains("discard response") || row.expected.contains("drop response");
         if drop {
             assert_eq!(expect, Expect::Drop, "{}", row.file);
             continue;
@@ -176,10 +240,19 @@ fn table_agrees_with_manifest() {
             Expect::Drop => panic!("{} dropped but manifest says {}", row.file, row.expected),
         };
         let valid = row.class == "valid" && expect == OK;
-        if matches!(row.file.as_str(), "regaut01.dat" | "badbranch.dat") || named.is_empty() || valid {
+        if matches!(row.file.as_str(), "regaut01.dat" | "badbranch.dat")
+            || named.is_empty()
+            || valid
+        {
             continue;
         }
-        assert!(!ours.is_disjoint(&named), "{}: ours {ours:?}, manifest {:?} ({})", row.file, named, row.class);
+        assert!(
+            !ours.is_disjoint(&named),
+            "{}: ours {ours:?}, manifest {:?} ({})",
+            row.file,
+            named,
+            row.class
+        );
     }
 }
 
@@ -213,27 +286,48 @@ fn request(m: &Message) -> Option<&Request> {
 
 #[test]
 fn every_message_gets_its_answer() {
-    let proxy = Policy { proxy: true, ..Policy::default() };
+    let proxy = Policy {
+        proxy: true,
+        ..Policy::default()
+    };
     for (name, expect) in table() {
         let bytes = read(name);
         let parsed = parse_message(&bytes);
         match expect {
-            Expect::Valid { uas, proxy: proxy_status } => {
+            Expect::Valid {
+                uas,
+                proxy: proxy_status,
+            } => {
                 let msg = parsed.unwrap_or_else(|e| panic!("{name}: {e}"));
                 let printed = msg.to_bytes();
-                let again = parse_message(&printed).unwrap_or_else(|e| panic!("{name} reparse: {e}\n{}", String::from_utf8_lossy(&printed)));
+                let again = parse_message(&printed).unwrap_or_else(|e| {
+                    panic!("{name} reparse: {e}\n{}", String::from_utf8_lossy(&printed))
+                });
                 assert_equivalent(name, &msg, &again);
                 assert_eq!(again.to_bytes(), printed, "{name}: printing is not stable");
                 // Also equivalent to itself through the typed views.
                 if let Some(req) = request(&msg) {
-                    assert_eq!(check_request(req).err().map(|r| r.status), uas, "{name} as UAS");
-                    assert_eq!(check_request_with(req, &proxy).err().map(|r| r.status), proxy_status, "{name} as proxy");
+                    assert_eq!(
+                        check_request(req).err().map(|r| r.status),
+                        uas,
+                        "{name} as UAS"
+                    );
+                    assert_eq!(
+                        check_request_with(req, &proxy).err().map(|r| r.status),
+                        proxy_status,
+                        "{name} as proxy"
+                    );
                     // Our answer parses at the other end whenever the copied headers do.
-                    let routable = req.vias().is_ok() && req.from_header().is_ok() && req.to_header().is_ok() && req.cseq().is_ok();
+                    let routable = req.vias().is_ok()
+                        && req.from_header().is_ok()
+                        && req.to_header().is_ok()
+                        && req.cseq().is_ok();
                     if let (Err(rej), true) = (check_request(req), routable) {
                         let resp = rej.to_response(req);
                         assert_eq!(resp.status, rej.status);
-                        parse_message(&resp.to_bytes()).unwrap_or_else(|e| panic!("{name}: our {} does not parse: {e}", rej.status));
+                        parse_message(&resp.to_bytes()).unwrap_or_else(|e| {
+                            panic!("{name}: our {} does not parse: {e}", rej.status)
+                        });
                     }
                 }
             }
@@ -280,9 +374,14 @@ fn wsinv_details() {
     assert_eq!(vias[2].host, "192.168.255.111");
     assert_eq!(vias[2].branch(), Some("z9hG4bK30239"));
     assert_eq!(r.headers.get(&HeaderName::Subject), Some(""));
-    assert_eq!(r.headers.get(&HeaderName::parse("newfangledheader")), Some("newfangled value continued newfangled value"));
+    assert_eq!(
+        r.headers.get(&HeaderName::parse("newfangledheader")),
+        Some("newfangled value continued newfangled value")
+    );
     let contacts = r.contacts().unwrap();
-    let sip::Contact::Addr(c) = &contacts[0] else { panic!() };
+    let sip::Contact::Addr(c) = &contacts[0] else {
+        panic!()
+    };
     assert_eq!(c.display.as_deref(), Some("Quoted string \"\""));
     assert_eq!(c.param("q"), Some("0.33"));
     assert_eq!(c.param("newparam"), Some("newvalue"));
@@ -297,28 +396,53 @@ fn escaping_details() {
     assert_eq!(u.user_unescaped().as_deref(), Some("sips:user@example.com"));
     assert_eq!(u.host.to_string(), "example.net");
     let to = r.to_header().unwrap();
-    assert!(to.uri.equivalent(&Uri::parse("sip:user@example.com").unwrap()));
-    let sip::Contact::Addr(c) = &r.contacts().unwrap()[0] else { panic!() };
+    assert!(
+        to.uri
+            .equivalent(&Uri::parse("sip:user@example.com").unwrap())
+    );
+    let sip::Contact::Addr(c) = &r.contacts().unwrap()[0] else {
+        panic!()
+    };
     let cu = c.uri.as_sip().unwrap();
     assert!(cu.has_param("lr"));
-    assert!(c.uri.equivalent(&Uri::parse("sip:caller@host5.example.net;lr;name=value%2541").unwrap()));
+    assert!(
+        c.uri
+            .equivalent(&Uri::parse("sip:caller@host5.example.net;lr;name=value%2541").unwrap())
+    );
 
     let r = req("escnull.dat");
     let cs = r.contacts().unwrap();
     assert_eq!(cs.len(), 2);
-    let (sip::Contact::Addr(a), sip::Contact::Addr(b)) = (&cs[0], &cs[1]) else { panic!() };
+    let (sip::Contact::Addr(a), sip::Contact::Addr(b)) = (&cs[0], &cs[1]) else {
+        panic!()
+    };
     assert!(!a.uri.equivalent(&b.uri));
-    assert_eq!(r.to_header().unwrap().uri.as_sip().unwrap().user_unescaped().as_deref(), Some("null-\0-null"));
+    assert_eq!(
+        r.to_header()
+            .unwrap()
+            .uri
+            .as_sip()
+            .unwrap()
+            .user_unescaped()
+            .as_deref(),
+        Some("null-\0-null")
+    );
 
     let r = req("esc02.dat");
     assert_eq!(r.method.as_str(), "RE%47IST%45R");
     assert_ne!(r.method, sip::Method::Register);
     assert_eq!(r.contacts().unwrap().len(), 2);
-    assert_eq!(r.headers.get(&HeaderName::parse("C%6Fntact")), Some("<sip:alias2@host2.example.com>"));
+    assert_eq!(
+        r.headers.get(&HeaderName::parse("C%6Fntact")),
+        Some("<sip:alias2@host2.example.com>")
+    );
     assert_eq!(r.from_header().unwrap().display.as_deref(), Some("%Z%45"));
 
     let r = req("semiuri.dat");
-    assert_eq!(r.uri.as_sip().unwrap().user.as_deref(), Some("user;par=u%40example.net"));
+    assert_eq!(
+        r.uri.as_sip().unwrap().user.as_deref(),
+        Some("user;par=u%40example.net")
+    );
     assert_eq!(r.uri.as_sip().unwrap().host.to_string(), "example.com");
     assert_eq!(r.headers.get_all(&HeaderName::Accept).count(), 6);
 }
@@ -336,7 +460,10 @@ fn contact_parameter_placement() {
     assert_eq!(b.param("unknownparam"), None);
     assert!(b.uri.as_sip().unwrap().has_param("unknownparam"));
     let e = c("regescrt.dat");
-    assert_eq!(e.uri.as_sip().unwrap().headers, vec![("Route".to_owned(), "%3Csip:sip.example.com%3E".to_owned())]);
+    assert_eq!(
+        e.uri.as_sip().unwrap().headers,
+        vec![("Route".to_owned(), "%3Csip:sip.example.com%3E".to_owned())]
+    );
 }
 
 #[test]
@@ -348,24 +475,50 @@ fn other_details() {
     let t: Vec<String> = r.vias().unwrap().into_iter().map(|v| v.transport).collect();
     assert_eq!(t, ["UDP", "SCTP", "TLS", "UNKNOWN", "TCP"]);
     let r = req("lwsstart.dat");
-    assert!(r.to_bytes().starts_with(b"INVITE sip:user@example.com SIP/2.0\r\n"));
+    assert!(
+        r.to_bytes()
+            .starts_with(b"INVITE sip:user@example.com SIP/2.0\r\n")
+    );
     let r = req("trws.dat");
-    assert!(r.to_bytes().starts_with(b"OPTIONS sip:remote-target@example.com SIP/2.0\r\n"));
+    assert!(
+        r.to_bytes()
+            .starts_with(b"OPTIONS sip:remote-target@example.com SIP/2.0\r\n")
+    );
     let r = req("inv2543.dat");
     assert_eq!(r.top_via().unwrap().branch(), None);
     assert!(r.body.starts_with(b"v=0"));
     let r = req("longreq.dat");
     assert_eq!(r.vias().unwrap().len(), 34);
-    assert!(r.to_header().unwrap().display.unwrap().contains("extremeextreme"));
-    let Ok(Message::Response(resp)) = parse_message(&read("noreason.dat")) else { panic!() };
+    assert!(
+        r.to_header()
+            .unwrap()
+            .display
+            .unwrap()
+            .contains("extremeextreme")
+    );
+    let Ok(Message::Response(resp)) = parse_message(&read("noreason.dat")) else {
+        panic!()
+    };
     assert_eq!((resp.status, resp.reason.as_str()), (100, ""));
-    let Ok(Message::Response(resp)) = parse_message(&read("unreason.dat")) else { panic!() };
+    let Ok(Message::Response(resp)) = parse_message(&read("unreason.dat")) else {
+        panic!()
+    };
     assert!(resp.reason.starts_with("= 2**3 * 5**2 "));
     let r = req("bext01.dat");
     let rej = check_request(&r).unwrap_err();
-    assert_eq!(rej.headers, vec![(HeaderName::Unsupported, "nothingSupportsThis, nothingSupportsThisEither".to_owned())]);
+    assert_eq!(
+        rej.headers,
+        vec![(
+            HeaderName::Unsupported,
+            "nothingSupportsThis, nothingSupportsThisEither".to_owned()
+        )]
+    );
     let rej = check_request(&req("invut.dat")).unwrap_err();
-    assert!(rej.headers.iter().any(|(n, v)| *n == HeaderName::Accept && v.contains("application/sdp")));
+    assert!(
+        rej.headers
+            .iter()
+            .any(|(n, v)| *n == HeaderName::Accept && v.contains("application/sdp"))
+    );
 }
 
 #[test]
@@ -398,7 +551,14 @@ fn stream_framing() {
     assert!(matches!(f.next(), Some(Err(_))));
     assert!(f.next().is_none());
 
-    let names = ["wsinv.dat", "esc01.dat", "mpart01.dat", "unreason.dat", "longreq.dat", "transports.dat"];
+    let names = [
+        "wsinv.dat",
+        "esc01.dat",
+        "mpart01.dat",
+        "unreason.dat",
+        "longreq.dat",
+        "transports.dat",
+    ];
     let stream: Vec<u8> = names.iter().flat_map(|n| read(n)).collect();
     let mut f = StreamFramer::new();
     let mut got = Vec::new();
@@ -410,7 +570,9 @@ fn stream_framing() {
     }
     assert_eq!(got.len(), names.len());
     for (name, r) in names.iter().zip(got) {
-        let Ok(Framed::Message(m)) = r else { panic!("{name}: {r:?}") };
+        let Ok(Framed::Message(m)) = r else {
+            panic!("{name}: {r:?}")
+        };
         assert_equivalent(name, &m, &parse_message(&read(name)).unwrap());
     }
 }
@@ -419,7 +581,9 @@ fn stream_framing() {
 /// and duplications. Nothing panics, and whatever parses also prints and re-parses.
 #[test]
 fn mutations_never_panic() {
-    const REPLACEMENTS: &[u8] = &[0x00, 0xff, b' ', b'\r', b'\n', b':', b';', b'<', b'>', b'"', b'%', b',', b'\\', b'9'];
+    const REPLACEMENTS: &[u8] = &[
+        0x00, 0xff, b' ', b'\r', b'\n', b':', b';', b'<', b'>', b'"', b'%', b',', b'\\', b'9',
+    ];
     let mut checked = 0usize;
     for (name, _) in table() {
         let orig = read(name);
@@ -460,11 +624,23 @@ fn exercise(bytes: &[u8]) {
         Ok(msg) => {
             let printed = msg.to_bytes();
             let again = parse_message(&printed).unwrap_or_else(|e| {
-                panic!("printed message does not re-parse: {e}\n{:?}\n{:?}", String::from_utf8_lossy(bytes), String::from_utf8_lossy(&printed))
+                panic!(
+                    "printed message does not re-parse: {e}\n{:?}\n{:?}",
+                    String::from_utf8_lossy(bytes),
+                    String::from_utf8_lossy(&printed)
+                )
             });
             assert_eq!(again.to_bytes(), printed);
             let h = msg.headers();
-            let _ = (h.vias(), h.from_header(), h.to_header(), h.contacts(), h.cseq(), h.expires(), h.max_forwards());
+            let _ = (
+                h.vias(),
+                h.from_header(),
+                h.to_header(),
+                h.contacts(),
+                h.cseq(),
+                h.expires(),
+                h.max_forwards(),
+            );
             if let Some(ct) = h.get(&HeaderName::ContentType) {
                 let _ = multipart::split(ct, msg.body());
             }
