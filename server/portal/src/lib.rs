@@ -5,6 +5,7 @@
 //! [`Backend::status`] for its figures. The same router serves `ws://` on the HTTP listener and
 //! `wss://` on the HTTPS one; [`ListenerInfo::secure`] tells them apart.
 
+mod assets;
 mod backend;
 mod peer;
 mod status;
@@ -36,11 +37,12 @@ pub(crate) struct AppState {
     pub listener: ListenerInfo,
 }
 
-/// The routes: `/` (status page), `/healthz` and `/sip` (SIP over WebSocket).
+/// The routes: `/` (status page), `/static/…`, `/healthz` and `/sip` (SIP over WebSocket).
 /// Serve with `into_make_service_with_connect_info::<PeerAddr>()` so `/sip` knows the peer.
 pub fn router(backend: Arc<dyn Backend>, listener: ListenerInfo) -> Router {
     Router::new()
         .route("/", get(status::page))
+        .route("/static/style.css", get(assets::style_css))
         .route("/healthz", get(|| async { "ok" }))
         .route("/sip", any(ws::upgrade))
         .with_state(AppState { backend, listener })
