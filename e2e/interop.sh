@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Interop with a real SIP peer: boots Switchboard on 127.0.0.1 (free ports, temp data dir,
+# Interop with real SIP peers: boots Switchboard on 127.0.0.1 (free ports, temp data dir,
 # SQLite), adds extensions through the CLI, then runs the sipp scenarios of e2e/sipp/ over
-# UDP and over TCP and checks each exit code.
+# UDP and over TCP and checks each exit code; then JsSIP (e2e/jssip/, the softphone's SIP
+# stack, in Node) registers, fails with a wrong password and unregisters over ws:// against a
+# second server that keeps the default digest order (see "JsSIP" below).
 # The last line is "N passed, N failed"; the exit status is non-zero when any failed.
 #
 # Environment:
 #   SWITCHBOARD_BIN        binary to test (default: `cargo build -p switchboard`, target/debug)
-#   INTEROP_SKIP           space-separated test names to skip, e.g. "udp/qualify"
+#   INTEROP_SKIP           space-separated test names to skip, e.g. "udp/qualify ws/jssip-unregister"
 #   INTEROP_KEEP=1         keep the temp dir (logs, sipp message traces) and print its path
 set -uo pipefail
 
@@ -24,13 +26,17 @@ for cmd in sipp python3; do
 done
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/switchboard-interop.XXXXXX")"
-server_pid=""
-cleanup() {
-  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill "$server_pid" 2>/dev/null
-    for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$server_pid" 2>/dev/null
+server_pid="" ws_server_pid=""
+stop_server() { # pid
+  if [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null; then
+    kill "$1" 2>/dev/null
+    for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$1" 2>/dev/null
   fi
+}
+cleanup() {
+  stop_server "$server_pid"
+  stop_server "$ws_server_pid"
   if [[ "${INTEROP_KEEP:-0}" == 1 ]]; then echo "interop: logs kept in $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -114,16 +120,56 @@ for transport in udp tcp; do
 done
 add_test "udp/qualify" udp qualify 2099 1
 
+# JsSIP 3.13 keeps only the LAST WWW-Authenticate header of a 401 (its parser stores each one
+# over the previous) and computes only MD5: it registers when the server lists SHA-256 then
+# MD5, the default, and fails ("Authentication Error", no credentials sent) when MD5 comes
+# first as sipp needs it above. So JsSIP gets a server of its own with the default order and
+# no SIP listener (it speaks only WebSocket), its own data dir and extension.
+jssip_dir="$root/e2e/jssip"
+jssip_steps=(register wrong-password unregister)
+jssip_user=3001
+take_port
+ws_http_port="$port"
+jssip_wanted=0
+for step in "${jssip_steps[@]}"; do
+  [[ " ${INTEROP_SKIP:-} " == *" ws/jssip-$step "* ]] || jssip_wanted=1
+done
+if ((jssip_wanted)); then
+  cat >"$work/ws.toml" <<EOF
+data_dir = "$work/ws-data"
+domain = "$domain"
+
+[sip]
+udp = "off"
+tcp = "off"
+tls = "off"
+
+[http]
+listen = "127.0.0.1:$ws_http_port"
+tls = "off"
+EOF
+  "$bin" --config "$work/ws.toml" extension add "$jssip_user" --password "pw-$jssip_user" \
+    --name "interop jssip" >>"$work/cli.log" 2>&1 ||
+    { echo "interop: 'extension add $jssip_user' (ws server) failed:"; tail -5 "$work/cli.log"; echo "0 passed, 1 failed"; exit 1; }
+  "$bin" serve --config "$work/ws.toml" >"$work/ws-server.log" 2>&1 &
+  ws_server_pid=$!
+fi
+
 "$bin" serve --config "$work/switchboard.toml" >"$work/server.log" 2>&1 &
 server_pid=$!
 
-# Ready when the SIP TCP listener accepts (the UDP one is bound in the same start-up).
+# Ready when the TCP port accepts: for the main server its SIP TCP listener (the UDP one is
+# bound in the same start-up), for JsSIP's its HTTP listener.
+wait_ready() { # pid port
+  for _ in $(seq 1 150); do
+    kill -0 "$1" 2>/dev/null || return 1
+    if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then return 0; fi
+    sleep 0.2
+  done
+  return 1
+}
 ready=0
-for _ in $(seq 1 150); do
-  kill -0 "$server_pid" 2>/dev/null || break
-  if (exec 3<>"/dev/tcp/127.0.0.1/$sip_port") 2>/dev/null; then ready=1; break; fi
-  sleep 0.2
-done
+wait_ready "$server_pid" "$sip_port" && ready=1
 if [[ $ready != 1 ]]; then
   echo "interop: server did not start; its output:"
   tail -30 "$work/server.log"
@@ -190,6 +236,55 @@ for entry in "${tests[@]}"; do
   fi
 done
 
+# JsSIP over ws://: one run of e2e/jssip/register.mjs prints a line a step, "ok    STEP
+# (0.05s): ..." or "FAIL  STEP (0.05s): ...", each counted as the check ws/jssip-STEP.
+jssip_failed=0
+if ((jssip_wanted)); then
+  out="$work/ws-jssip.out"
+  why="" rc=""
+  if ! command -v node >/dev/null 2>&1 || [[ ! -d "$jssip_dir/node_modules/jssip" ]]; then
+    why="node or e2e/jssip/node_modules missing: run scripts/ensure-deps.sh"
+  elif ! wait_ready "$ws_server_pid" "$ws_http_port"; then
+    why="its server did not start"
+    tail -20 "$work/ws-server.log" | sed 's/^/  ws server: /'
+  else
+    timeout 30 node "$jssip_dir/register.mjs" --url "ws://127.0.0.1:$ws_http_port/sip" \
+      --user "$jssip_user" --password "pw-$jssip_user" --domain "$domain" >"$out" 2>&1
+    rc=$?
+  fi
+  for step in "${jssip_steps[@]}"; do
+    name="ws/jssip-$step"
+    if [[ " ${INTEROP_SKIP:-} " == *" $name "* ]]; then
+      echo "skip  $name"
+      skipped=$((skipped + 1))
+      continue
+    fi
+    line="$(grep -E "^(ok|FAIL) +$step \(" "$out" 2>/dev/null | head -1)"
+    if [[ -n "$why" ]]; then
+      echo "FAIL  $name ($why)"
+    elif [[ $line =~ ^ok\ +[a-z-]+\ \(([0-9.]+s)\) ]]; then
+      echo "ok    $name (${BASH_REMATCH[1]})"
+      passed=$((passed + 1))
+      continue
+    elif [[ $line =~ ^FAIL\ +[a-z-]+\ \(([0-9.]+s)\):\ (.*)$ ]]; then
+      echo "FAIL  $name (${BASH_REMATCH[1]})"
+      echo "    ${BASH_REMATCH[2]}"
+    else
+      echo "FAIL  $name (no line from register.mjs, exit $rc)"
+    fi
+    failed=$((failed + 1))
+    jssip_failed=1
+  done
+  if ((jssip_failed)) && [[ -s "$out" ]]; then
+    awk '{ print "    | " $0 }' "$out" | tail -60
+  fi
+else
+  for step in "${jssip_steps[@]}"; do
+    echo "skip  ws/jssip-$step"
+    skipped=$((skipped + 1))
+  done
+fi
+
 if ! kill -0 "$server_pid" 2>/dev/null; then
   echo "interop: the server died during the run; its last output:"
   tail -20 "$work/server.log"
@@ -197,6 +292,14 @@ if ! kill -0 "$server_pid" 2>/dev/null; then
 elif ((failed)); then
   echo "interop: server output (last 20 lines):"
   tail -20 "$work/server.log" | sed 's/^/  server: /'
+fi
+if [[ -n "$ws_server_pid" ]] && ! kill -0 "$ws_server_pid" 2>/dev/null; then
+  echo "interop: JsSIP's server died during the run; its last output:"
+  tail -20 "$work/ws-server.log"
+  failed=$((failed + 1))
+elif ((jssip_failed)); then
+  echo "interop: JsSIP's server output (last 20 lines):"
+  tail -20 "$work/ws-server.log" | sed 's/^/  ws server: /'
 fi
 
 if ((skipped)); then

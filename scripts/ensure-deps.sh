@@ -3,7 +3,8 @@
 # machine. Idempotent and fast when everything is there: it looks for each command first and
 # calls apt only for what is missing (one `apt-get update`, then one install).
 #
-#   scripts/ensure-deps.sh          # run + test: C toolchain, pkg-config, sipp
+#   scripts/ensure-deps.sh          # run + test: C toolchain, pkg-config, sipp, node + npm
+#                                   # and e2e/jssip's npm packages (npm ci)
 #   scripts/ensure-deps.sh bench    # the above + kamailio (the reference registrar)
 #
 # The Rust toolchain itself is not installed here: Debian's rustc is too old for edition 2024,
@@ -27,6 +28,9 @@ if [[ "$profile" != run ]]; then
   wanted[sipp]=sip-tester
   # e2e/interop.sh asks the kernel for free ports through python3's socket module.
   wanted[python3]=python3
+  # ... and runs JsSIP (e2e/jssip/) in Node for the SIP-over-WebSocket checks.
+  wanted[node]=nodejs
+  wanted[npm]=npm
 fi
 if [[ "$profile" == bench ]]; then
   wanted[kamailio]=kamailio
@@ -56,6 +60,19 @@ if ((${#missing[@]})); then
   # kamailio's package starts nothing by itself on machines without systemd; --no-install-recommends
   # keeps the install small (no MTA pulled in by recommends).
   "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+fi
+
+# e2e/jssip's packages (JsSIP, ws) from its package-lock.json: `npm ci` only when they were
+# never installed or the lock changed since (npm writes node_modules/.package-lock.json on
+# each install). A failure is not fatal: interop.sh then fails its ws/jssip-* checks, saying why.
+if [[ "$profile" != run ]]; then
+  jssip="$(cd "$(dirname "$0")/.." && pwd)/e2e/jssip"
+  if [[ ! -f "$jssip/node_modules/.package-lock.json" ||
+        "$jssip/package-lock.json" -nt "$jssip/node_modules/.package-lock.json" ]]; then
+    echo "ensure-deps: npm ci in e2e/jssip" >&2
+    npm ci --prefix "$jssip" --no-audit --no-fund --loglevel=error >&2 ||
+      echo "ensure-deps: npm ci in e2e/jssip failed; the ws/jssip interop checks will fail" >&2
+  fi
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
