@@ -105,7 +105,10 @@ async fn healthz_and_status_page() {
     assert!(page.contains("Switchboard 9.9.9"), "{page}");
     assert!(page.contains("pbx.&#60;test&#62;"), "escaped: {page}");
     assert!(!page.contains("pbx.<test>"), "escaped: {page}");
-    assert!(page.contains("id=\"bindings\" class=\"figure\">3</span>"), "{page}");
+    assert!(
+        page.contains("id=\"bindings\" class=\"figure\">3</span>"),
+        "{page}"
+    );
     assert!(page.contains("127.0.0.1:5060"), "{page}");
     let css = get(addr, "/static/style.css").await;
     assert!(css.starts_with("HTTP/1.1 200"), "{css}");

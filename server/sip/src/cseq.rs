@@ -17,12 +17,12 @@ impl CSeq {
         let bad = |r| ParseError::header("CSeq", r);
         let mut c = Cursor::new(s);
         c.skip_ws();
-        let seq =
-            parse_u32(c.take_while(|b| b.is_ascii_digit())).ok_or(bad("bad sequence number"))?;
+        let seq = parse_u32(c.take_while(|b| b.is_ascii_digit()))
+            .ok_or_else(|| bad("bad sequence number"))?;
         if !c.skip_ws() {
             return Err(bad("no space before method"));
         }
-        let method = c.token().ok_or(bad("no method"))?;
+        let method = c.token().ok_or_else(|| bad("no method"))?;
         c.skip_ws();
         if !c.at_end() {
             return Err(bad("junk after method"));

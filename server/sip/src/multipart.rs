@@ -47,7 +47,7 @@ pub fn boundary(content_type: &str) -> Option<String> {
 
 /// Split a multipart body given the message's Content-Type header value.
 pub fn split<'a>(content_type: &str, body: &'a [u8]) -> Result<Vec<Part<'a>>, ParseError> {
-    let b = boundary(content_type).ok_or(bad("no multipart boundary"))?;
+    let b = boundary(content_type).ok_or_else(|| bad("no multipart boundary"))?;
     split_with_boundary(&b, body)
 }
 
@@ -87,7 +87,7 @@ pub fn split_with_boundary<'a>(
     let delim = format!("--{boundary}");
     let delim = delim.as_bytes();
     let (_, mut pos, mut close) =
-        find_delimiter(body, delim, 0).ok_or(bad("no boundary in body"))?;
+        find_delimiter(body, delim, 0).ok_or_else(|| bad("no boundary in body"))?;
     let mut parts = Vec::new();
     while !close {
         // Skip transport padding and the line end after the delimiter.

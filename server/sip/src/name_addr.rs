@@ -46,7 +46,9 @@ impl NameAddr {
         let mut display = None;
         let uri;
         if c.peek() == Some(b'"') {
-            let raw = c.quoted_raw().ok_or(bad("unterminated quoted string"))?;
+            let raw = c
+                .quoted_raw()
+                .ok_or_else(|| bad("unterminated quoted string"))?;
             display = Some(unquote(raw));
             c.skip_ws();
             if c.peek() != Some(b'<') {

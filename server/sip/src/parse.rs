@@ -219,7 +219,7 @@ pub(crate) fn content_length(headers: &Headers) -> Result<Option<usize>, ParseEr
         } else {
             None
         };
-        let n = n.ok_or(ParseError::header("Content-Length", "not a length"))?;
+        let n = n.ok_or_else(|| ParseError::header("Content-Length", "not a length"))?;
         if found.is_none() {
             found = Some(n);
         }
@@ -294,10 +294,9 @@ pub(crate) fn parse_headers(text: &str, fields: usize) -> Result<Headers, ParseE
         match line.as_bytes().first() {
             None => continue,
             Some(b' ' | b'\t') => {
-                let last = out.last_mut().ok_or(ParseError::header(
-                    "?",
-                    "continuation line without a header",
-                ))?;
+                let last = out
+                    .last_mut()
+                    .ok_or_else(|| ParseError::header("?", "continuation line without a header"))?;
                 let more = line.trim_ascii();
                 if !more.is_empty() {
                     if !last.value.is_empty() {
@@ -313,7 +312,7 @@ pub(crate) fn parse_headers(text: &str, fields: usize) -> Result<Headers, ParseE
                 let colon = line
                     .bytes()
                     .position(|b| b == b':')
-                    .ok_or(ParseError::header("?", "no colon"))?;
+                    .ok_or_else(|| ParseError::header("?", "no colon"))?;
                 let (name, value) = (
                     line.get(..colon).unwrap_or(""),
                     line.get(colon + 1..).unwrap_or(""),

@@ -267,17 +267,47 @@ pub(crate) fn write_params(
     params: &[(String, Option<String>)],
 ) -> std::fmt::Result {
     for (k, v) in params {
-        match v {
-            Some(v) => write!(f, ";{k}={v}")?,
-            None => write!(f, ";{k}")?,
+        f.write_str(";")?;
+        f.write_str(k)?;
+        if let Some(v) = v {
+            f.write_str("=")?;
+            f.write_str(v)?;
         }
     }
     Ok(())
 }
 
+/// A port number in decimal without going through `fmt::Arguments`.
+pub(crate) fn write_u16(f: &mut impl std::fmt::Write, n: u16) -> std::fmt::Result {
+    let mut digits = [0u8; 5];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    // ASCII digits only, so this never fails.
+    f.write_str(std::str::from_utf8(digits.get(i..).unwrap_or_default()).unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn u16_digits() {
+        for n in [0u16, 7, 10, 99, 5060, 65535] {
+            let mut s = String::new();
+            write_u16(&mut s, n).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(s, n.to_string());
+        }
+    }
 
     #[test]
     fn split_respects_quotes_and_angles() {

@@ -131,7 +131,10 @@ pub fn check_request_with(req: &Request, policy: &Policy<'_>) -> Result<(), Reje
             return Err(bad(reason));
         }
     }
-    req.vias().map_err(|_| bad("Malformed Via"))?;
+    // Each value must parse; nothing here needs them kept (no Vec of every Via).
+    h.get_all(&HeaderName::Via)
+        .try_for_each(|v| crate::Via::parse(v).map(drop))
+        .map_err(|_| bad("Malformed Via"))?;
     let from = req.from_header().map_err(|_| bad("Malformed From"))?;
     let to = req.to_header().map_err(|_| bad("Malformed To"))?;
     let _ = from;
@@ -141,7 +144,9 @@ pub fn check_request_with(req: &Request, policy: &Policy<'_>) -> Result<(), Reje
         .max_forwards()
         .map_err(|_| bad("Malformed Max-Forwards"))?;
     req.expires().map_err(|_| bad("Malformed Expires"))?;
-    req.contacts().map_err(|_| bad("Malformed Contact"))?;
+    h.get_all(&HeaderName::Contact)
+        .try_for_each(|v| crate::name_addr::Contact::parse(v).map(drop))
+        .map_err(|_| bad("Malformed Contact"))?;
 
     if !policy.proxy && matches!(req.method, Method::Extension(_)) {
         return Err(

@@ -37,19 +37,19 @@ impl Via {
     pub fn parse(s: &str) -> Result<Via, ParseError> {
         let mut c = Cursor::new(s);
         c.skip_ws();
-        let name = c.token().ok_or(bad("no protocol name"))?;
+        let name = c.token().ok_or_else(|| bad("no protocol name"))?;
         c.skip_ws();
         if !c.eat(b'/') {
             return Err(bad("expected '/'"));
         }
         c.skip_ws();
-        let version = c.token().ok_or(bad("no protocol version"))?;
+        let version = c.token().ok_or_else(|| bad("no protocol version"))?;
         c.skip_ws();
         if !c.eat(b'/') {
             return Err(bad("expected '/'"));
         }
         c.skip_ws();
-        let transport = c.token().ok_or(bad("no transport"))?;
+        let transport = c.token().ok_or_else(|| bad("no transport"))?;
         if !name.eq_ignore_ascii_case("SIP") || version != "2.0" {
             return Err(bad("not SIP/2.0"));
         }
@@ -126,9 +126,15 @@ impl Via {
 
 impl fmt::Display for Via {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SIP/2.0/{} {}", self.transport, self.host)?;
+        // Plain write_str calls: this runs for every request received (Via stamping), and
+        // `write!` with format arguments costs several times more.
+        f.write_str("SIP/2.0/")?;
+        f.write_str(&self.transport)?;
+        f.write_str(" ")?;
+        f.write_str(&self.host)?;
         if let Some(p) = self.port {
-            write!(f, ":{p}")?;
+            f.write_str(":")?;
+            crate::scan::write_u16(f, p)?;
         }
         write_params(f, &self.params)
     }

@@ -11,23 +11,18 @@ use sqlx::sqlite::{
 use crate::error::StoreError;
 use crate::migrations;
 
-/// A handle on the database; cheap to clone (the pools are shared).
-#[derive(Debug, Clone)]
-pub struct Store {
-    pub(crate) backend: Backend,
-}
-
+/// The connection pool; cheap to clone (the pool is shared).
 #[derive(Debug, Clone)]
 pub(crate) enum Backend {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
 
-/// Runs the same expression against whichever pool the store has. The SQL is written once:
+/// Runs the same expression against whichever pool the backend has. The SQL is written once:
 /// `$1` placeholders and `ON CONFLICT` mean the same in SQLite and PostgreSQL.
 macro_rules! with_pool {
-    ($store:expr, $pool:ident => $body:expr) => {
-        match &$store.backend {
+    ($backend:expr, $pool:ident => $body:expr) => {
+        match $backend {
             $crate::backend::Backend::Sqlite($pool) => $body,
             $crate::backend::Backend::Postgres($pool) => $body,
         }
@@ -35,12 +30,12 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
-impl Store {
+impl Backend {
     /// Opens `sqlite://PATH?mode=rwc` (WAL, 5 s busy timeout, foreign keys on) or
     /// `postgres://user@host/db` (a `?options=-c%20search_path%3DNAME` query selects a
     /// schema) and brings the schema up to date.
-    pub async fn connect(url: &str) -> Result<Store, StoreError> {
-        let backend = if url.starts_with("sqlite:") {
+    pub async fn connect(url: &str) -> Result<Backend, StoreError> {
+        if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(StoreError::Connect)?
                 .journal_mode(SqliteJournalMode::Wal)
@@ -56,7 +51,7 @@ impl Store {
                 .await
                 .map_err(StoreError::Connect)?;
             migrations::sqlite().run(&pool).await?;
-            Backend::Sqlite(pool)
+            Ok(Backend::Sqlite(pool))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url).map_err(StoreError::Connect)?;
             let pool = PgPoolOptions::new()
@@ -66,16 +61,15 @@ impl Store {
                 .await
                 .map_err(StoreError::Connect)?;
             migrations::postgres().run(&pool).await?;
-            Backend::Postgres(pool)
+            Ok(Backend::Postgres(pool))
         } else {
-            return Err(StoreError::UnsupportedUrl(url.to_owned()));
-        };
-        Ok(Store { backend })
+            Err(StoreError::UnsupportedUrl(url.to_owned()))
+        }
     }
 
     /// "sqlite" or "postgres", for startup logs.
     pub fn kind(&self) -> &'static str {
-        match self.backend {
+        match self {
             Backend::Sqlite(_) => "sqlite",
             Backend::Postgres(_) => "postgres",
         }

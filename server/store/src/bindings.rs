@@ -1,14 +1,16 @@
-//! The bindings table: the `Locations` port.
+//! The bindings table in SQL: read once at start, then written behind the in-memory copy
+//! (`cache::locations`, `write_behind`).
 
 use std::net::SocketAddr;
 
-use pbx::{Binding, BindingChanges, Flow, Locations, PortError, Transport};
+use pbx::{Binding, Flow, Transport};
 
-use crate::backend::{Store, with_pool};
+use crate::backend::{Backend, with_pool};
 use crate::error::StoreError;
+use crate::write_behind::Write;
 
-const COLUMNS: &str = "aor, contact, instance, reg_id, q, call_id, cseq, expires_at, \
-                       transport, remote_addr, local_addr, connection_id, user_agent";
+const SELECT_ALL: &str = "SELECT aor, contact, instance, reg_id, q, call_id, cseq, expires_at, \
+     transport, remote_addr, local_addr, connection_id, user_agent FROM bindings";
 
 type Row = (
     String,
@@ -35,79 +37,74 @@ const UPSERT: &str = "INSERT INTO bindings (aor, contact, instance, reg_id, q, c
      remote_addr = excluded.remote_addr, local_addr = excluded.local_addr, \
      connection_id = excluded.connection_id, user_agent = excluded.user_agent";
 
-impl Store {
-    pub async fn lookup_bindings(
+const PURGE: &str = "DELETE FROM bindings WHERE expires_at <= $1";
+
+impl Backend {
+    /// Every stored binding, expired or not (the cache hides and purges those). A row that
+    /// does not read back is skipped with a warning: one bad row must not keep the server
+    /// from starting (the phone re-registers).
+    pub async fn load_bindings(&self) -> Result<Vec<Binding>, StoreError> {
+        let rows: Vec<Row> = with_pool!(self, pool => {
+            sqlx::query_as(SELECT_ALL).fetch_all(pool).await?
+        });
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                binding(row)
+                    .inspect_err(|e| tracing::warn!("skipping a stored binding: {e}"))
+                    .ok()
+            })
+            .collect())
+    }
+
+    /// In one transaction: deletes rows expired at or before `purge_first`, applies the
+    /// writes, deletes rows expired at or before `purge_last`.
+    pub async fn write_bindings(
         &self,
-        aor: &str,
-        now_unix: u64,
-    ) -> Result<Vec<Binding>, StoreError> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM bindings WHERE aor = $1 AND expires_at > $2 ORDER BY contact"
-        );
-        let rows: Vec<Row> = with_pool!(self, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(aor)
-                .bind(to_i64(now_unix))
-                .fetch_all(pool)
-                .await?
-        });
-        rows.into_iter().map(binding).collect()
-    }
-
-    pub async fn all_bindings(&self, now_unix: u64) -> Result<Vec<Binding>, StoreError> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM bindings WHERE expires_at > $1 ORDER BY aor, contact");
-        let rows: Vec<Row> = with_pool!(self, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(to_i64(now_unix))
-                .fetch_all(pool)
-                .await?
-        });
-        rows.into_iter().map(binding).collect()
-    }
-
-    /// Commits all removals and upserts of one REGISTER in a single transaction.
-    pub async fn apply_bindings(&self, changes: &BindingChanges) -> Result<(), StoreError> {
+        purge_first: Option<u64>,
+        writes: &[Write],
+        purge_last: Option<u64>,
+    ) -> Result<(), StoreError> {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            for contact in &changes.remove {
-                sqlx::query("DELETE FROM bindings WHERE aor = $1 AND contact = $2")
-                    .bind(&changes.aor)
-                    .bind(contact)
-                    .execute(&mut *tx)
-                    .await?;
+            if let Some(now) = purge_first {
+                sqlx::query(PURGE).bind(to_i64(now)).execute(&mut *tx).await?;
             }
-            for b in &changes.upsert {
-                sqlx::query(UPSERT)
-                    .bind(&b.aor)
-                    .bind(&b.contact)
-                    .bind(b.instance.as_deref())
-                    .bind(b.reg_id.map(i64::from))
-                    .bind(b.q.as_deref())
-                    .bind(&b.call_id)
-                    .bind(i64::from(b.cseq))
-                    .bind(to_i64(b.expires_at))
-                    .bind(b.flow.transport.as_str())
-                    .bind(b.flow.remote.to_string())
-                    .bind(b.flow.local.to_string())
-                    .bind(b.flow.connection.map(|c| i64::from_ne_bytes(c.to_ne_bytes())))
-                    .bind(b.user_agent.as_deref())
-                    .execute(&mut *tx)
-                    .await?;
+            for write in writes {
+                match write {
+                    Write::Remove { aor, contact } => {
+                        sqlx::query("DELETE FROM bindings WHERE aor = $1 AND contact = $2")
+                            .bind(aor)
+                            .bind(contact)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    Write::Upsert(b) => {
+                        sqlx::query(UPSERT)
+                            .bind(&b.aor)
+                            .bind(&b.contact)
+                            .bind(b.instance.as_deref())
+                            .bind(b.reg_id.map(i64::from))
+                            .bind(b.q.as_deref())
+                            .bind(&b.call_id)
+                            .bind(i64::from(b.cseq))
+                            .bind(to_i64(b.expires_at))
+                            .bind(b.flow.transport.as_str())
+                            .bind(b.flow.remote.to_string())
+                            .bind(b.flow.local.to_string())
+                            .bind(b.flow.connection.map(|c| i64::from_ne_bytes(c.to_ne_bytes())))
+                            .bind(b.user_agent.as_deref())
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+            }
+            if let Some(now) = purge_last {
+                sqlx::query(PURGE).bind(to_i64(now)).execute(&mut *tx).await?;
             }
             tx.commit().await?;
         });
         Ok(())
-    }
-
-    pub async fn purge_expired_bindings(&self, now_unix: u64) -> Result<u64, StoreError> {
-        Ok(with_pool!(self, pool => {
-            sqlx::query("DELETE FROM bindings WHERE expires_at <= $1")
-                .bind(to_i64(now_unix))
-                .execute(pool)
-                .await?
-                .rows_affected()
-        }))
     }
 }
 
@@ -158,22 +155,4 @@ fn binding(row: Row) -> Result<Binding, StoreError> {
         flow,
         user_agent,
     })
-}
-
-impl Locations for Store {
-    async fn lookup(&self, aor: &str, now_unix: u64) -> Result<Vec<Binding>, PortError> {
-        Ok(self.lookup_bindings(aor, now_unix).await?)
-    }
-
-    async fn apply(&self, changes: &BindingChanges) -> Result<(), PortError> {
-        Ok(self.apply_bindings(changes).await?)
-    }
-
-    async fn purge_expired(&self, now_unix: u64) -> Result<u64, PortError> {
-        Ok(self.purge_expired_bindings(now_unix).await?)
-    }
-
-    async fn all(&self, now_unix: u64) -> Result<Vec<Binding>, PortError> {
-        Ok(self.all_bindings(now_unix).await?)
-    }
 }

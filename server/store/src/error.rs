@@ -13,6 +13,10 @@ pub enum StoreError {
     Duplicate(String),
     #[error("invalid extension number {0:?}: use 1-32 letters, digits, '.', '_' or '-'")]
     InvalidNumber(String),
+    #[error("no extension {0}")]
+    NoSuchExtension(String),
+    #[error("a binding of {binding_aor} in a change to {aor}")]
+    ForeignBinding { aor: String, binding_aor: String },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("stored data is invalid: {0}")]

@@ -1,17 +1,15 @@
-//! The extensions table: the CLI's CRUD and the `Directory` port.
+//! The extensions table in SQL: the CLI's CRUD, and what the directory cache loads.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use pbx::{Directory, Extension, PortError};
+use pbx::Extension;
 
-use crate::backend::{Store, with_pool};
+use crate::backend::{Backend, with_pool};
 use crate::error::StoreError;
 
 type Row = (String, String, String);
 
-impl Store {
-    /// Adds an extension. `number` is what phones put in the user part of their AoR and
-    /// their digest username.
+impl Backend {
     pub async fn add_extension(
         &self,
         number: &str,
@@ -47,7 +45,6 @@ impl Store {
         }
     }
 
-    /// All extensions, ordered by number.
     pub async fn list_extensions(&self) -> Result<Vec<Extension>, StoreError> {
         let rows: Vec<Row> = with_pool!(self, pool => {
             sqlx::query_as("SELECT number, name, sip_secret FROM extensions ORDER BY number")
@@ -57,7 +54,6 @@ impl Store {
         Ok(rows.into_iter().map(extension).collect())
     }
 
-    /// Removes an extension and (by cascade) its bindings. False when there was none.
     pub async fn remove_extension(&self, number: &str) -> Result<bool, StoreError> {
         let done = with_pool!(self, pool => {
             sqlx::query("DELETE FROM extensions WHERE number = $1")
@@ -78,6 +74,16 @@ impl Store {
         });
         Ok(row.map(extension))
     }
+
+    /// The change counter of the extensions table (bumped by triggers, migration 0002).
+    pub async fn directory_version(&self) -> Result<i64, StoreError> {
+        let (version,): (i64,) = with_pool!(self, pool => {
+            sqlx::query_as("SELECT version FROM directory_version WHERE id = 1")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(version)
+    }
 }
 
 fn extension((number, name, sip_secret): Row) -> Extension {
@@ -94,12 +100,6 @@ fn valid_number(number: &str) -> bool {
         && number
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-}
-
-impl Directory for Store {
-    async fn extension(&self, number: &str) -> Result<Option<Extension>, PortError> {
-        Ok(self.get_extension(number).await?)
-    }
 }
 
 #[cfg(test)]

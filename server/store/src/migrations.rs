@@ -9,17 +9,31 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 type Entry = (i64, &'static str, &'static str);
 
-const SQLITE: &[Entry] = &[(
-    1,
-    "registrar",
-    include_str!("../../../migrations/sqlite/0001_registrar.sql"),
-)];
+const SQLITE: &[Entry] = &[
+    (
+        1,
+        "registrar",
+        include_str!("../../../migrations/sqlite/0001_registrar.sql"),
+    ),
+    (
+        2,
+        "directory version",
+        include_str!("../../../migrations/sqlite/0002_directory_version.sql"),
+    ),
+];
 
-const POSTGRES: &[Entry] = &[(
-    1,
-    "registrar",
-    include_str!("../../../migrations/postgres/0001_registrar.sql"),
-)];
+const POSTGRES: &[Entry] = &[
+    (
+        1,
+        "registrar",
+        include_str!("../../../migrations/postgres/0001_registrar.sql"),
+    ),
+    (
+        2,
+        "directory version",
+        include_str!("../../../migrations/postgres/0002_directory_version.sql"),
+    ),
+];
 
 fn migrator(entries: &[Entry]) -> Migrator {
     Migrator::with_migrations(

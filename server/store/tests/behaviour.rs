@@ -171,6 +171,143 @@ async fn suite(url: String) {
     reopened.close().await;
 }
 
+/// What the in-memory copies add: another process's changes to the extensions show up within
+/// about a second (and take their bindings with them), binding changes reach the database
+/// after a flush without a close, and one refused row does not lose the rest of its batch.
+/// Uses extensions 2001-2003, so it can follow `suite` on the same database.
+async fn cache_suite(url: String) {
+    let server = Store::connect(&url).await.expect("connect");
+    // The CLI: another connection to the same database, as `switchboard extension ...` is.
+    let cli = Store::connect(&url).await.expect("connect cli");
+    cli.add_extension("2001", "A", "pw-a").await.expect("add");
+    cli.add_extension("2002", "B", "pw-b").await.expect("add");
+
+    // Known and unknown numbers are answered from memory once loaded.
+    assert!(server.extension("2001").await.expect("lookup").is_some());
+    assert_eq!(server.extension("2003").await.expect("lookup"), None);
+    cli.add_extension("2003", "C", "pw-c").await.expect("add");
+    assert!(
+        eventually(|| async { server.extension("2003").await.expect("lookup").is_some() }).await,
+        "an extension added by another process becomes known"
+    );
+
+    // Binding changes reach the database with a flush; a second store reads them back.
+    let b1 = binding("2001", "sip:2001@192.0.2.1", NOW + 600);
+    server
+        .apply(&upsert("2001", vec![b1.clone()]))
+        .await
+        .expect("apply");
+    assert_eq!(
+        server.lookup("2001", NOW).await.expect("lookup"),
+        vec![b1.clone()]
+    );
+    server.flush().await;
+    let reader = Store::connect(&url).await.expect("connect reader");
+    assert_eq!(
+        reader.lookup("2001", NOW).await.expect("lookup"),
+        vec![b1.clone()]
+    );
+    reader.close().await;
+
+    // Many changes to one row in a burst: the last one is what the database keeps.
+    let mut last = b1.clone();
+    for cseq in 8..40 {
+        last.cseq = cseq;
+        server
+            .apply(&upsert("2001", vec![last.clone()]))
+            .await
+            .expect("apply");
+    }
+
+    // 2002 is removed by the CLI while the server still believes in it: its binding cannot
+    // be saved, the others in the same batch still are.
+    let b2 = binding("2002", "sip:2002@192.0.2.2", NOW + 600);
+    let b3 = binding("2003", "sip:2003@192.0.2.3", NOW + 600);
+    assert!(server.extension("2002").await.expect("lookup").is_some());
+    assert!(cli.remove_extension("2002").await.expect("remove"));
+    for (aor, b) in [("2002", &b2), ("2003", &b3)] {
+        // Within the recheck interval the server may or may not know yet; both are fine.
+        let _ = server.apply(&upsert(aor, vec![b.clone()])).await;
+    }
+    server.flush().await;
+    assert!(
+        eventually(|| async {
+            server.extension("2002").await.expect("lookup").is_none()
+                && server.lookup("2002", NOW).await.expect("lookup").is_empty()
+        })
+        .await,
+        "an extension removed by another process goes, with its bindings"
+    );
+    assert!(
+        server
+            .apply(&upsert("2002", vec![b2.clone()]))
+            .await
+            .is_err(),
+        "no bindings for an extension that is gone"
+    );
+
+    // Purge expires in memory and in the database.
+    assert_eq!(server.purge_expired(NOW + 601).await.expect("purge"), 2);
+    assert_eq!(server.all(NOW + 601).await.expect("all"), vec![]);
+    last.expires_at = NOW + 1200;
+    let expiring = binding("2001", "sip:2001@192.0.2.9", NOW + 700);
+    server
+        .apply(&upsert("2001", vec![last.clone(), expiring.clone()]))
+        .await
+        .expect("apply");
+    server.close().await;
+    cli.close().await;
+
+    let reopened = Store::connect(&url).await.expect("reopen");
+    let mut want = vec![last.clone(), expiring.clone()];
+    want.sort_by(|a, b| a.contact.cmp(&b.contact));
+    assert_eq!(
+        reopened.all(NOW + 601).await.expect("all"),
+        want,
+        "flushed on close"
+    );
+    assert_eq!(reopened.purge_expired(NOW + 700).await.expect("purge"), 1);
+    reopened.close().await;
+    let reopened = Store::connect(&url).await.expect("reopen");
+    assert_eq!(
+        reopened.all(0).await.expect("all"),
+        [last],
+        "the purge reached the database"
+    );
+
+    // Lookups alone notice an extension removed elsewhere (no REGISTER needed).
+    let cli = Store::connect(&url).await.expect("connect cli");
+    assert!(cli.remove_extension("2001").await.expect("remove"));
+    assert!(
+        eventually(|| async {
+            reopened
+                .lookup("2001", NOW)
+                .await
+                .expect("lookup")
+                .is_empty()
+        })
+        .await,
+        "bindings of an extension removed by another process go"
+    );
+    cli.close().await;
+    reopened.close().await;
+}
+
+/// Waits (bounded, 5 s) until `check` holds.
+async fn eventually<F, Fut>(mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..50 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
 #[tokio::test]
 async fn sqlite_backend() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -180,6 +317,7 @@ async fn sqlite_backend() {
         dir.path().join("data/sb.db").display()
     );
     suite(url.clone()).await;
+    cache_suite(url.clone()).await;
     // WAL is a property of the file: a fresh connection sees it.
     let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("open");
     let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
@@ -229,7 +367,11 @@ async fn postgres_backend() {
     let sep = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
     // Run in a task so a failed assertion still lets us drop the schema.
-    let outcome = tokio::spawn(suite(url)).await;
+    let outcome = tokio::spawn(async move {
+        suite(url.clone()).await;
+        cache_suite(url).await;
+    })
+    .await;
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
         .execute(&mut admin)
         .await

@@ -38,7 +38,10 @@ async fn bindings_survive_a_restart(database_url: Option<&str>) {
     );
     // The status page counts them.
     let page = http_get(server.http.unwrap(), "/").await;
-    assert!(page.contains("id=\"bindings\" class=\"figure\">2</span>"), "{page}");
+    assert!(
+        page.contains("id=\"bindings\" class=\"figure\">2</span>"),
+        "{page}"
+    );
     server.shutdown().await;
 }
 

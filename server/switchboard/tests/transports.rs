@@ -366,6 +366,9 @@ async fn portal_answers_over_http_and_https() {
         page.contains(&format!("wss://{}/sip", server.https.unwrap())),
         "{page}"
     );
-    assert!(page.contains("id=\"bindings\" class=\"figure\">0</span>"), "{page}");
+    assert!(
+        page.contains("id=\"bindings\" class=\"figure\">0</span>"),
+        "{page}"
+    );
     server.shutdown().await;
 }

@@ -19,90 +19,80 @@ pub(crate) fn parse_digest(value: &str) -> Result<Vec<(String, String)>, DigestE
 
 /// Parses `name=value` pairs separated by commas. Names are lower-cased (they are
 /// case-insensitive); values are unquoted and unescaped. Empty list elements are skipped, as
-/// the `#rule` allows.
+/// the `#rule` allows. Values are copied as whole slices (this runs on every authenticated
+/// REGISTER); only a quoted string with escapes is rebuilt character by character.
 fn parse_params(input: &str) -> Result<Vec<(String, String)>, DigestError> {
-    let mut out = Vec::new();
-    let mut chars = input.char_indices().peekable();
+    let mut out = Vec::with_capacity(10);
+    let mut rest = input;
     loop {
-        skip_separators(&mut chars);
-        let Some(&(start, _)) = chars.peek() else {
+        rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == ',');
+        if rest.is_empty() {
             return Ok(out);
-        };
-        let mut name_end = input.len();
-        while let Some(&(i, c)) = chars.peek() {
-            if is_token_char(c) {
-                chars.next();
-            } else {
-                name_end = i;
-                break;
-            }
         }
-        let name = input.get(start..name_end).unwrap_or_default();
+        let (name, after) = split_while(rest, is_token_char);
         if name.is_empty() {
             return Err(DigestError::Syntax("expected a parameter name"));
         }
-        skip_lws(&mut chars);
-        if !matches!(chars.next(), Some((_, '='))) {
+        let Some(after) = skip_lws(after).strip_prefix('=') else {
             return Err(DigestError::Syntax("expected '=' after a parameter name"));
-        }
-        skip_lws(&mut chars);
-        let value = match chars.peek() {
-            Some(&(_, '"')) => {
-                chars.next();
-                read_quoted(&mut chars)?
-            }
-            _ => {
-                let mut v = String::new();
-                while let Some(&(_, c)) = chars.peek() {
-                    if is_token_char(c) || c == '/' || c == ':' {
-                        v.push(c);
-                        chars.next();
-                    } else {
-                        break;
-                    }
-                }
+        };
+        let after = skip_lws(after);
+        let (value, after) = match after.strip_prefix('"') {
+            Some(quoted) => read_quoted(quoted)?,
+            None => {
+                let (v, after) = split_while(after, |c| is_token_char(c) || c == '/' || c == ':');
                 if v.is_empty() {
                     return Err(DigestError::Syntax("empty parameter value"));
                 }
-                v
+                (v.to_owned(), after)
             }
         };
         out.push((name.to_ascii_lowercase(), value));
-        skip_lws(&mut chars);
-        match chars.next() {
-            None => return Ok(out),
-            Some((_, ',')) => {}
-            Some(_) => return Err(DigestError::Syntax("expected ',' between parameters")),
+        let after = skip_lws(after);
+        if after.is_empty() {
+            return Ok(out);
+        }
+        match after.strip_prefix(',') {
+            Some(next) => rest = next,
+            None => return Err(DigestError::Syntax("expected ',' between parameters")),
         }
     }
 }
 
-type Chars<'a> = std::iter::Peekable<std::str::CharIndices<'a>>;
+/// The longest prefix of `s` whose characters satisfy `keep`, and what follows it.
+fn split_while(s: &str, keep: impl Fn(char) -> bool) -> (&str, &str) {
+    let end = s.find(|c: char| !keep(c)).unwrap_or(s.len());
+    s.split_at_checked(end).unwrap_or((s, ""))
+}
 
-fn read_quoted(chars: &mut Chars<'_>) -> Result<String, DigestError> {
-    let mut v = String::new();
+/// The body of a quoted string (after its opening quote), unescaped, and what follows the
+/// closing quote.
+fn read_quoted(s: &str) -> Result<(String, &str), DigestError> {
+    const UNTERMINATED: DigestError = DigestError::Syntax("unterminated quoted string");
+    // Most values (nonces, hex digests, URIs) have no escapes: one copy of the slice.
+    let end = s.find(['"', '\\']).ok_or(UNTERMINATED)?;
+    if let Some((body, after)) = s.split_at_checked(end)
+        && let Some(after) = after.strip_prefix('"')
+    {
+        return Ok((body.to_owned(), after));
+    }
+    let mut v = String::with_capacity(s.len());
+    let mut chars = s.char_indices();
     loop {
         match chars.next() {
-            None => return Err(DigestError::Syntax("unterminated quoted string")),
-            Some((_, '"')) => return Ok(v),
+            None => return Err(UNTERMINATED),
+            Some((i, '"')) => return Ok((v, s.get(i + 1..).unwrap_or_default())),
             Some((_, '\\')) => match chars.next() {
                 Some((_, c)) => v.push(c),
-                None => return Err(DigestError::Syntax("unterminated quoted string")),
+                None => return Err(UNTERMINATED),
             },
             Some((_, c)) => v.push(c),
         }
     }
 }
 
-fn skip_lws(chars: &mut Chars<'_>) {
-    while chars.next_if(|&(_, c)| c.is_ascii_whitespace()).is_some() {}
-}
-
-fn skip_separators(chars: &mut Chars<'_>) {
-    while chars
-        .next_if(|&(_, c)| c.is_ascii_whitespace() || c == ',')
-        .is_some()
-    {}
+fn skip_lws(s: &str) -> &str {
+    s.trim_start_matches(|c: char| c.is_ascii_whitespace())
 }
 
 /// RFC 3261 `token` characters (also used for the unquoted values).
@@ -113,6 +103,11 @@ fn is_token_char(c: char) -> bool {
 /// Writes `"value"` escaping `"` and `\` so a realm or nonce can never break the header.
 pub(crate) fn push_quoted(out: &mut String, value: &str) {
     out.push('"');
+    if !value.contains(['"', '\\', '\r', '\n']) {
+        out.push_str(value);
+        out.push('"');
+        return;
+    }
     for c in value.chars() {
         if c == '"' || c == '\\' {
             out.push('\\');

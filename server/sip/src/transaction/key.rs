@@ -6,7 +6,7 @@
 //! whole top Via. Responses match client transactions by branch + CSeq method.
 
 use super::TransactionError;
-use crate::{Method, Request, Response};
+use crate::{Method, Request, Response, Via};
 
 /// The RFC 3261 magic cookie that marks a branch as globally unique.
 pub const MAGIC_COOKIE: &str = "z9hG4bK";
@@ -66,13 +66,24 @@ fn keyed_method(method: &Method) -> Method {
 impl TransactionKey {
     /// The key of the server transaction an incoming request belongs to (or creates).
     pub fn for_incoming_request(req: &Request) -> Result<TransactionKey, TransactionError> {
-        let via = req.top_via()?;
+        Self::for_incoming_request_via(req, &req.top_via()?)
+    }
+
+    /// [`Self::for_incoming_request`] with the top Via already parsed (a transport that
+    /// stamped `received`/`rport` into it has; those parameters do not enter the key).
+    pub fn for_incoming_request_via(
+        req: &Request,
+        via: &Via,
+    ) -> Result<TransactionKey, TransactionError> {
         let method = keyed_method(&req.method);
         if let Some(branch) = via.branch().filter(|b| has_magic_cookie(b)) {
-            let sent_by = match via.port {
-                Some(port) => format!("{}:{port}", via.host.to_ascii_lowercase()),
-                None => via.host.to_ascii_lowercase(),
-            };
+            let mut sent_by = String::with_capacity(via.host.len() + 6);
+            sent_by.push_str(&via.host);
+            sent_by.make_ascii_lowercase();
+            if let Some(port) = via.port {
+                sent_by.push(':');
+                let _ = crate::scan::write_u16(&mut sent_by, port);
+            }
             return Ok(TransactionKey {
                 side: Side::Server,
                 method,

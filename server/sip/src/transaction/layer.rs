@@ -9,7 +9,7 @@ use super::non_invite_client::NonInviteClient;
 use super::non_invite_server::NonInviteServer;
 use super::timers::TimerConfig;
 use super::{Action, Event, State, TransactionError, TransactionId, Transmit};
-use crate::{Message, Method, Request, Response};
+use crate::{Message, Method, Request, Response, Via};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -20,7 +20,9 @@ pub struct TransactionLayer<P> {
     config: TimerConfig,
     next_id: u64,
     by_key: HashMap<TransactionKey, TransactionId>,
-    entries: HashMap<TransactionId, Entry<P>>,
+    /// Boxed: a table slot is then two words, so the table (sized for every live
+    /// transaction, and a UDP one lives 32 s after its answer) stays small and grows cheaply.
+    entries: HashMap<TransactionId, Box<Entry<P>>, BuildIdHasher>,
     /// Deadlines pushed whenever a transaction's earliest timer changes; an entry whose
     /// deadline no longer equals the transaction's `scheduled` is stale and skipped.
     deadlines: BinaryHeap<Reverse<(Instant, TransactionId)>>,
@@ -34,6 +36,35 @@ struct Entry<P> {
     peer: P,
     machine: Machine,
     scheduled: Option<Instant>,
+}
+
+/// Hashes our own sequential transaction ids (no attacker picks them, so no SipHash
+/// needed): a multiply spreads them over the high bits the table probes with.
+#[derive(Debug, Clone, Copy, Default)]
+struct BuildIdHasher;
+
+#[derive(Debug, Default)]
+struct IdHasher(u64);
+
+impl std::hash::BuildHasher for BuildIdHasher {
+    type Hasher = IdHasher;
+    fn build_hasher(&self) -> IdHasher {
+        IdHasher(0)
+    }
+}
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
 
 /// Timers fired for one transaction in one `handle_timeout` call, at most: a bound against a
@@ -50,7 +81,7 @@ impl<P: Clone> TransactionLayer<P> {
             config,
             next_id: 1,
             by_key: HashMap::new(),
-            entries: HashMap::new(),
+            entries: HashMap::default(),
             deadlines: BinaryHeap::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -86,7 +117,31 @@ impl<P: Clone> TransactionLayer<P> {
         peer: P,
         reliable: bool,
     ) -> Result<(), TransactionError> {
-        let key = TransactionKey::for_incoming_request(&request)?;
+        self.handle_request_or_return(now, request, None, peer, reliable)
+            .map_err(|(e, _)| e)
+    }
+
+    /// [`Self::handle_request`], handing the request back when it cannot be matched to a
+    /// transaction (boxed: a rare path), so a driver can answer it statelessly without having
+    /// cloned it first.
+    /// `top_via`: the request's top Via when the driver has parsed it already (it is then
+    /// not parsed again).
+    pub fn handle_request_or_return(
+        &mut self,
+        now: Instant,
+        request: Request,
+        top_via: Option<&Via>,
+        peer: P,
+        reliable: bool,
+    ) -> Result<(), (TransactionError, Box<Request>)> {
+        let key = match top_via {
+            Some(via) => TransactionKey::for_incoming_request_via(&request, via),
+            None => TransactionKey::for_incoming_request(&request),
+        };
+        let key = match key {
+            Ok(key) => key,
+            Err(e) => return Err((e, Box::new(request))),
+        };
         if request.method == Method::Ack {
             match self.find_ack_target(&key) {
                 Some(id) => {
@@ -124,18 +179,14 @@ impl<P: Clone> TransactionLayer<P> {
         let id = self.allocate_id();
         let mut out = Vec::new();
         let machine = if request.method == Method::Invite {
-            Machine::InviteServer(InviteServer::start(
+            Machine::InviteServer(Box::new(InviteServer::start(
                 request.clone(),
                 reliable,
                 self.config,
                 &mut out,
-            ))
+            )))
         } else {
-            Machine::NonInviteServer(NonInviteServer::start(
-                request.clone(),
-                reliable,
-                self.config,
-            ))
+            Machine::NonInviteServer(NonInviteServer::start(reliable, self.config))
         };
         self.insert(id, key, peer.clone(), machine);
         self.events.push_back(Event::Request { id, request, peer });
@@ -186,21 +237,21 @@ impl<P: Clone> TransactionLayer<P> {
         let id = self.allocate_id();
         let mut out = Vec::new();
         let machine = if request.method == Method::Invite {
-            Machine::InviteClient(InviteClient::start(
+            Machine::InviteClient(Box::new(InviteClient::start(
                 now,
                 request,
                 reliable,
                 self.config,
                 &mut out,
-            ))
+            )))
         } else {
-            Machine::NonInviteClient(NonInviteClient::start(
+            Machine::NonInviteClient(Box::new(NonInviteClient::start(
                 now,
                 request,
                 reliable,
                 self.config,
                 &mut out,
-            ))
+            )))
         };
         self.insert(id, key, peer, machine);
         self.apply(id, out, None);
@@ -321,8 +372,10 @@ impl<P: Clone> TransactionLayer<P> {
     }
 
     /// The request that created the transaction (to build a CANCEL with `cancel_for`).
+    /// None as well for a non-INVITE server transaction: it does not keep its request
+    /// (the TU got it in [`Event::Request`]).
     pub fn request(&self, id: TransactionId) -> Option<&Request> {
-        self.entries.get(&id).map(|e| e.machine.request())
+        self.entries.get(&id).and_then(|e| e.machine.request())
     }
 
     pub fn key(&self, id: TransactionId) -> Option<&TransactionKey> {
@@ -352,12 +405,12 @@ impl<P: Clone> TransactionLayer<P> {
         self.by_key.insert(key.clone(), id);
         self.entries.insert(
             id,
-            Entry {
+            Box::new(Entry {
                 key,
                 peer,
                 machine,
                 scheduled: None,
-            },
+            }),
         );
     }
 

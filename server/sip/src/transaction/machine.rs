@@ -10,11 +10,18 @@ use super::timers::{TimerKind, TimerTable};
 use crate::Request;
 use std::time::Instant;
 
+/// The machines that keep their request are boxed, so the common non-INVITE server
+/// transaction (a REGISTER, an OPTIONS) does not pay for their size while it waits out
+/// Timer J.
 #[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "the common variant stays inline; the rare ones are boxed"
+)]
 pub(crate) enum Machine {
-    InviteClient(InviteClient),
-    NonInviteClient(NonInviteClient),
-    InviteServer(InviteServer),
+    InviteClient(Box<InviteClient>),
+    NonInviteClient(Box<NonInviteClient>),
+    InviteServer(Box<InviteServer>),
     NonInviteServer(NonInviteServer),
 }
 
@@ -46,12 +53,13 @@ impl Machine {
         }
     }
 
-    pub(crate) fn request(&self) -> &Request {
+    /// None for a non-INVITE server transaction, which does not keep its request.
+    pub(crate) fn request(&self) -> Option<&Request> {
         match self {
-            Machine::InviteClient(m) => &m.request,
-            Machine::NonInviteClient(m) => &m.request,
-            Machine::InviteServer(m) => &m.request,
-            Machine::NonInviteServer(m) => &m.request,
+            Machine::InviteClient(m) => Some(&m.request),
+            Machine::NonInviteClient(m) => Some(&m.request),
+            Machine::InviteServer(m) => Some(&m.request),
+            Machine::NonInviteServer(_) => None,
         }
     }
 

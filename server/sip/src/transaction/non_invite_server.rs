@@ -4,25 +4,26 @@
 
 use super::timers::{TimerConfig, TimerKind, TimerTable};
 use super::{Action, State, TransactionError};
-use crate::{Message, Request, Response};
+use crate::{Message, Response};
 use std::time::Instant;
 
 #[derive(Debug)]
 pub(crate) struct NonInviteServer {
     pub(crate) state: State,
     pub(crate) timers: TimerTable,
-    pub(crate) request: Request,
     reliable: bool,
     config: TimerConfig,
     last_response: Option<Response>,
 }
 
 impl NonInviteServer {
-    pub(crate) fn start(request: Request, reliable: bool, config: TimerConfig) -> Self {
+    /// The request itself is not kept: the TU has it (`Event::Request`), and answering
+    /// retransmissions needs only the last response. A UDP transaction lives 64*T1 after
+    /// its answer, so what it holds is what a busy registrar's memory is made of.
+    pub(crate) fn start(reliable: bool, config: TimerConfig) -> Self {
         NonInviteServer {
             state: State::Trying,
             timers: TimerTable::default(),
-            request,
             reliable,
             config,
             last_response: None,

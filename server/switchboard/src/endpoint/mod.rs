@@ -29,7 +29,7 @@ pub struct Endpoint {
     registrar: Registrar,
     store: Store,
     connections: Arc<Connections>,
-    udp: Option<Arc<UdpSocket>>,
+    udp: Option<UdpOut>,
     transactions: Transactions,
     pub(crate) qualify: Mutex<QualifyTracker>,
     server_header: String,
@@ -59,6 +59,79 @@ pub fn now_unix() -> u64 {
         .unwrap_or(0)
 }
 
+/// Where UDP messages go out. Normally a plain socket sharing the listener's file
+/// description: the listener itself is read by a thread in blocking mode (see
+/// `transport::udp`), which needs the tokio socket dropped from the reactor, so the
+/// endpoint keeps no reference to it.
+enum UdpOut {
+    Std(std::net::UdpSocket),
+    Tokio(Arc<UdpSocket>),
+}
+
+impl UdpOut {
+    fn new(socket: Arc<UdpSocket>) -> UdpOut {
+        use std::os::fd::AsFd;
+        match socket.as_fd().try_clone_to_owned() {
+            Ok(fd) => UdpOut::Std(std::net::UdpSocket::from(fd)),
+            Err(e) => {
+                tracing::warn!("UDP: cannot duplicate the socket ({e}); sending through tokio");
+                UdpOut::Tokio(socket)
+            }
+        }
+    }
+
+    /// Sends without waiting for the socket to become writable: a datagram that finds the
+    /// send buffer full is handed to a task (tokio socket) or dropped like any lost
+    /// datagram (the sender retransmits; Timer G/E cover ours).
+    fn send_to(&self, bytes: Vec<u8>, dest: SocketAddr) -> Result<(), TransmitError> {
+        let result = match self {
+            UdpOut::Std(s) => s.send_to(&bytes, dest),
+            UdpOut::Tokio(s) => s.try_send_to(&bytes, dest),
+        };
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if let UdpOut::Tokio(s) = self {
+                    let socket = s.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = socket.send_to(&bytes, dest).await {
+                            tracing::debug!("UDP send to {dest} failed: {e}");
+                        }
+                    });
+                } else {
+                    tracing::debug!("UDP send buffer full: datagram to {dest} dropped");
+                }
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// A new request only the registrar can answer, which may wait for storage: what
+/// [`Endpoint::receive`] leaves for [`Endpoint::complete`].
+#[derive(Debug)]
+pub struct Deferred {
+    id: TransactionId,
+    peer: Peer,
+    request: Request,
+}
+
+/// What `Endpoint::answer` decided.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a value passed once from answer() to its caller, never stored"
+)]
+enum Answer {
+    /// With its To tag already (rejections and OPTIONS answers derive one from the
+    /// request), so the To need not be parsed again to find out.
+    Tagged(Response),
+    /// Gets a To tag if it has none.
+    Untagged(Response),
+    /// For the registrar, which may wait for storage.
+    Registrar(Deferred),
+}
+
 /// The endpoint shared by all transport tasks.
 pub type Shared = Arc<Endpoint>;
 
@@ -74,7 +147,7 @@ impl Endpoint {
             registrar,
             store,
             connections,
-            udp,
+            udp: udp.map(UdpOut::new),
             transactions: Transactions::default(),
             qualify: Mutex::new(QualifyTracker::default()),
             server_header: format!("Switchboard/{}", env!("CARGO_PKG_VERSION")),
@@ -101,23 +174,40 @@ impl Endpoint {
 
     /// One datagram (UDP) or one WebSocket message: each carries exactly one SIP message.
     pub async fn on_datagram(&self, flow: &Flow, bytes: &[u8]) {
+        for work in self.receive(flow, bytes) {
+            self.complete(work).await;
+        }
+    }
+
+    /// The synchronous part of `on_datagram`: parses, runs the transaction layer, answers
+    /// and sends everything that needs no storage, and hands back the requests that do
+    /// (REGISTER) for [`Self::complete`]. Drivers call this inline, without a task per
+    /// message, and only turn the deferred work into a task when it has to wait.
+    pub fn receive(&self, flow: &Flow, bytes: &[u8]) -> Vec<Deferred> {
         // Keepalives: a bare CRLF (or CRLFCRLF) datagram needs no answer over UDP
         // (RFC 5626 uses STUN there), and over WebSocket the WebSocket ping does the job.
         if bytes
             .iter()
             .all(|b| matches!(b, b'\r' | b'\n' | b' ' | b'\t'))
         {
-            return;
+            return Vec::new();
         }
         match sip::parse_message(bytes) {
-            Ok(message) => self.on_message(flow, message).await,
-            Err(e) => self.on_unparsable(flow, bytes, &e).await,
+            Ok(message) => self.receive_message(flow, message),
+            Err(e) => {
+                self.answer_unparsable(flow, bytes, &e);
+                Vec::new()
+            }
         }
     }
 
     /// Answers a request that did not parse with the status its error calls for; a bad
     /// response is dropped (RFC 3261 §18.1.2).
     pub async fn on_unparsable(&self, flow: &Flow, bytes: &[u8], err: &ParseError) {
+        self.answer_unparsable(flow, bytes, err);
+    }
+
+    fn answer_unparsable(&self, flow: &Flow, bytes: &[u8], err: &ParseError) {
         tracing::debug!(remote = %flow.remote, transport = %flow.transport, "unparsable message: {err}");
         let Some(mut resp) = sip::error_response(bytes, err) else {
             return;
@@ -137,14 +227,17 @@ impl Endpoint {
         });
         self.finish(&mut resp);
         let dest = via::udp_destination(top.as_ref(), flow.remote);
-        self.send(flow, dest, resp.to_bytes()).await.ok();
+        self.send(flow, dest, resp.to_bytes()).ok();
     }
 
     pub async fn on_message(&self, flow: &Flow, message: Message) {
-        let peer = Peer {
-            flow: flow.clone(),
-            dest: flow.remote,
-        };
+        for work in self.receive_message(flow, message) {
+            self.complete(work).await;
+        }
+    }
+
+    /// The synchronous part of `on_message` (see [`Self::receive`]).
+    pub fn receive_message(&self, flow: &Flow, message: Message) -> Vec<Deferred> {
         let message = match message {
             Message::Request(mut req) => {
                 let top = via::stamp(&mut req, flow.remote);
@@ -152,24 +245,32 @@ impl Endpoint {
                     flow: flow.clone(),
                     dest: via::udp_destination(top.as_ref(), flow.remote),
                 };
-                return self.on_request(peer, req).await;
+                return self.on_request(peer, req, top.as_ref());
             }
             response => response,
         };
+        let peer = Peer {
+            flow: flow.clone(),
+            dest: flow.remote,
+        };
         match self.transactions.input(Instant::now(), message, peer) {
-            Ok(drained) => self.process(drained).await,
-            Err(e) => tracing::debug!(remote = %flow.remote, "response dropped: {e}"),
+            Ok(drained) => self.process(drained),
+            Err(e) => {
+                tracing::debug!(remote = %flow.remote, "response dropped: {e}");
+                Vec::new()
+            }
         }
     }
 
-    async fn on_request(&self, peer: Peer, req: Request) {
+    fn on_request(&self, peer: Peer, req: Request, top: Option<&Via>) -> Vec<Deferred> {
+        // The layer takes the request; the rare request it cannot match (no branch, bad
+        // CSeq...) comes back with the error and is answered statelessly, once.
         match self
             .transactions
-            .input(Instant::now(), Message::Request(req.clone()), peer.clone())
+            .input_request(Instant::now(), req, top, peer.clone())
         {
-            Ok(drained) => self.process(drained).await,
-            Err(e) => {
-                // Nothing to match it by (no branch, bad CSeq...): answer statelessly, once.
+            Ok(drained) => self.process(drained),
+            Err((e, req)) => {
                 tracing::debug!(remote = %peer.flow.remote, "request outside any transaction: {e}");
                 if req.method != Method::Ack {
                     let mut resp = match sip::validate::check_request(&req) {
@@ -177,35 +278,79 @@ impl Endpoint {
                         Ok(()) => Response::for_request(&req, 400, "Bad Request"),
                     };
                     self.finish(&mut resp);
-                    self.send(&peer.flow, peer.dest, resp.to_bytes()).await.ok();
+                    self.send(&peer.flow, peer.dest, resp.to_bytes()).ok();
                 }
+                Vec::new()
+            }
+        }
+    }
+
+    /// Answers a request `receive` deferred (the registrar, which may wait for storage),
+    /// then sends the answer through its transaction.
+    pub async fn complete(&self, first: Deferred) {
+        let mut queue = vec![first];
+        while let Some(work) = queue.pop() {
+            let mut resp = self
+                .registrar
+                .handle(&work.request, &work.peer.flow, now_unix())
+                .await;
+            self.finish(&mut resp);
+            queue.extend(self.respond(work.id, resp));
+        }
+    }
+
+    fn respond(&self, id: TransactionId, resp: Response) -> Vec<Deferred> {
+        match self.transactions.respond(Instant::now(), id, resp) {
+            Ok(d) => self.process(d),
+            Err(e) => {
+                tracing::warn!("response refused by the transaction layer: {e}");
+                Vec::new()
             }
         }
     }
 
     /// Sends what the layer queued and acts on its events. Answering a new request may
-    /// queue more, hence the loop.
-    async fn process(&self, first: Drained) {
-        let mut pending = vec![first];
-        while let Some(drained) = pending.pop() {
+    /// queue more, hence the loop. Requests that must wait for storage come back.
+    fn process(&self, first: Drained) -> Vec<Deferred> {
+        let mut deferred = Vec::new();
+        // The next batch to handle; further ones wait in `pending`, which stays empty (no
+        // allocation) in the usual case of a request whose answer queues one batch.
+        let mut next = Some(first);
+        let mut pending = Vec::new();
+        while let Some(drained) = next.take().or_else(|| pending.pop()) {
+            let mut queue = |more: Drained| match next {
+                None => next = Some(more),
+                Some(_) => pending.push(more),
+            };
             for t in drained.transmits {
-                if let Some(more) = self.transmit(t).await {
-                    pending.push(more);
+                if let Some(more) = self.transmit(t) {
+                    queue(more);
                 }
             }
             for event in drained.events {
-                if let Some(more) = self.on_event(event).await {
-                    pending.push(more);
+                if let Some(more) = self.on_event(event, &mut deferred) {
+                    queue(more);
                 }
             }
         }
+        deferred
     }
 
-    async fn on_event(&self, event: Event<Peer>) -> Option<Drained> {
+    fn on_event(&self, event: Event<Peer>, deferred: &mut Vec<Deferred>) -> Option<Drained> {
         match event {
             Event::Request { id, request, peer } => {
-                let mut resp = self.answer(id, &peer.flow, &request).await;
-                self.finish(&mut resp);
+                let mut resp = match self.answer(id, request, peer) {
+                    Answer::Tagged(resp) => resp,
+                    Answer::Untagged(mut resp) => {
+                        self.add_to_tag(&mut resp);
+                        resp
+                    }
+                    Answer::Registrar(work) => {
+                        deferred.push(work);
+                        return None;
+                    }
+                };
+                self.add_server_header(&mut resp);
                 match self.transactions.respond(Instant::now(), id, resp) {
                     Ok(d) => Some(d),
                     Err(e) => {
@@ -231,29 +376,56 @@ impl Endpoint {
         }
     }
 
-    async fn answer(&self, id: TransactionId, flow: &Flow, req: &Request) -> Response {
-        if let Err(rejection) = sip::validate::check_request(req) {
-            return rejection.to_response(req);
+    /// The answer to a new request, or the request back as work for the registrar.
+    fn answer(&self, id: TransactionId, req: Request, peer: Peer) -> Answer {
+        if let Err(rejection) = sip::validate::check_request(&req) {
+            return Answer::Tagged(rejection.to_response(&req));
         }
-        match dispatch::route(req) {
-            dispatch::Route::Register => self.registrar.handle(req, flow, now_unix()).await,
-            dispatch::Route::Options => pbx::options::answer_options(req),
+        match dispatch::route(&req) {
+            dispatch::Route::Register => Answer::Registrar(Deferred {
+                id,
+                peer,
+                request: req,
+            }),
+            dispatch::Route::Options => Answer::Tagged(pbx::options::answer_options(&req)),
             // RFC 3261 §9.2: 200 when the INVITE it names is still known, else 481.
             dispatch::Route::Cancel if self.transactions.cancels_something(id) => {
-                dispatch::reply(req, 200, dispatch::ALLOW)
+                Answer::Untagged(dispatch::reply(&req, 200, dispatch::ALLOW))
             }
-            dispatch::Route::Cancel => dispatch::reply(req, 481, dispatch::ALLOW),
-            dispatch::Route::Reply(status) => dispatch::reply(req, status, dispatch::ALLOW),
+            dispatch::Route::Cancel => {
+                Answer::Untagged(dispatch::reply(&req, 481, dispatch::ALLOW))
+            }
+            dispatch::Route::Reply(status) => {
+                Answer::Untagged(dispatch::reply(&req, status, dispatch::ALLOW))
+            }
         }
     }
 
     /// What every response we send carries: a To tag on final responses (RFC 3261 §8.2.6.2)
     /// and a Server header.
     fn finish(&self, resp: &mut Response) {
-        if resp.status > 100 && resp.headers.contains(&HeaderName::To) && resp.to_tag().is_none() {
+        self.add_to_tag(resp);
+        self.add_server_header(resp);
+    }
+
+    fn add_to_tag(&self, resp: &mut Response) {
+        if resp.status <= 100 {
+            return;
+        }
+        let Some(to) = resp.headers.get(&HeaderName::To) else {
+            return;
+        };
+        let tagged = match textual_tag(to) {
+            Some(tagged) => tagged,
+            None => resp.to_tag().is_some(),
+        };
+        if !tagged {
             // A To that does not parse keeps its text; the client gets the answer anyway.
             let _ = resp.set_to_tag(&random_token(10));
         }
+    }
+
+    fn add_server_header(&self, resp: &mut Response) {
         if !resp.headers.contains(&HeaderName::Server) {
             resp.headers
                 .push(HeaderName::Server, self.server_header.clone());
@@ -275,10 +447,8 @@ impl Endpoint {
         }
     }
 
-    async fn transmit(&self, t: Transmit<Peer>) -> Option<Drained> {
-        let result = self
-            .send(&t.peer.flow, t.peer.dest, t.message.to_bytes())
-            .await;
+    fn transmit(&self, t: Transmit<Peer>) -> Option<Drained> {
+        let result = self.send(&t.peer.flow, t.peer.dest, t.message.to_bytes());
         match (result, t.transaction) {
             (Ok(()), _) => None,
             (Err(e), id) => {
@@ -300,21 +470,19 @@ impl Endpoint {
             dest: flow.remote,
         };
         let drained = self.transactions.request(Instant::now(), req, peer)?;
-        self.process(drained).await;
+        for work in self.process(drained) {
+            self.complete(work).await;
+        }
         Ok(())
     }
 
-    async fn send(
-        &self,
-        flow: &Flow,
-        udp_dest: SocketAddr,
-        bytes: Vec<u8>,
-    ) -> Result<(), TransmitError> {
+    /// Sends without waiting: UDP with a non-blocking send (a full socket buffer hands the
+    /// datagram to a task that waits for room), streams through the connection's queue.
+    fn send(&self, flow: &Flow, udp_dest: SocketAddr, bytes: Vec<u8>) -> Result<(), TransmitError> {
         match flow.transport {
             Transport::Udp => {
                 let socket = self.udp.as_ref().ok_or(TransmitError::NoUdp)?;
-                socket.send_to(&bytes, udp_dest).await?;
-                Ok(())
+                socket.send_to(bytes, udp_dest)
             }
             _ => {
                 let id = flow
@@ -344,14 +512,16 @@ impl Endpoint {
 pub async fn run_timers(endpoint: Shared, mut shutdown: Shutdown) {
     loop {
         let woken = endpoint.transactions.wake.notified();
-        let deadline = endpoint.transactions.next_deadline();
+        let deadline = endpoint.transactions.arm_next_deadline();
         tokio::select! {
             () = sleep_until(deadline) => {}
             () = woken => continue,
             () = shutdown.wait() => return,
         }
         let drained = endpoint.transactions.timeout(Instant::now());
-        endpoint.process(drained).await;
+        for work in endpoint.process(drained) {
+            endpoint.complete(work).await;
+        }
     }
 }
 
@@ -371,6 +541,23 @@ fn source_ip_towards(remote: SocketAddr) -> Option<std::net::IpAddr> {
     let probe = std::net::UdpSocket::bind(any).ok()?;
     probe.connect(remote).ok()?;
     probe.local_addr().ok().map(|a| a.ip())
+}
+
+/// Whether a `<uri>;params` To value has a non-empty `tag` parameter, read from the text
+/// without parsing the URI; None when the value has another shape (quotes, no angle
+/// brackets), for `Response::to_tag` to decide. Only a malformed To could make the two
+/// disagree, and tagging one fails either way.
+fn textual_tag(to: &str) -> Option<bool> {
+    if to.contains('"') {
+        return None;
+    }
+    let open = to.find('<')?;
+    let close = open + to.get(open..)?.find('>')?;
+    let params = to.get(close + 1..)?;
+    Some(params.split(';').skip(1).any(|p| {
+        let (name, value) = p.split_once('=').unwrap_or((p, ""));
+        name.trim().eq_ignore_ascii_case("tag") && !value.trim().is_empty()
+    }))
 }
 
 /// A random token for tags, branches and Call-IDs.
@@ -394,6 +581,30 @@ mod tests {
     fn unspecified_local_addresses_become_routable_ones() {
         let remote: SocketAddr = ([127, 0, 0, 1], 5099).into();
         assert_eq!(source_ip_towards(remote), Some(remote.ip()));
+    }
+
+    #[test]
+    fn to_tags_are_read_from_the_text() {
+        for (to, want) in [
+            ("<sip:a@h>", Some(false)),
+            ("<sip:a@h;tag=x>", Some(false)),
+            ("Bob <sip:a@h> ; TAG = abc", Some(true)),
+            ("<sip:a@h>;x=1;tag=9f", Some(true)),
+            ("\"B<o>b\" <sip:a@h>;tag=1", None),
+            ("sip:a@h;tag=1", None),
+        ] {
+            assert_eq!(textual_tag(to), want, "{to}");
+            if let Some(tagged) = want {
+                let text = format!(
+                    "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:b@h>;tag=2\r\n\
+To: {to}\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+                );
+                match sip::parse_message(text.as_bytes()) {
+                    Ok(Message::Response(r)) => assert_eq!(r.to_tag().is_some(), tagged, "{to}"),
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ use pbx::Flow;
 use sip::transaction::{
     Event, TimerConfig, TransactionError, TransactionId, TransactionLayer, Transmit,
 };
-use sip::{Message, Request, Response};
+use sip::{Message, Request, Response, Via};
 use tokio::sync::Notify;
 
 /// Where a transaction's messages go: its flow, and for UDP the address responses are sent
@@ -35,15 +35,25 @@ pub struct Drained {
 }
 
 pub struct Transactions {
-    layer: Mutex<TransactionLayer<Peer>>,
-    /// Poked whenever the layer may have a new earliest deadline.
+    inner: Mutex<Inner>,
+    /// Poked when the layer gets a deadline earlier than the one the timer task sleeps
+    /// until (not on every message: that would wake the timer task once per message).
     pub(crate) wake: Notify,
+}
+
+struct Inner {
+    layer: TransactionLayer<Peer>,
+    /// The deadline the timer task sleeps until (None: it waits for a poke).
+    armed: Option<Instant>,
 }
 
 impl Default for Transactions {
     fn default() -> Self {
         Transactions {
-            layer: Mutex::new(TransactionLayer::new(TimerConfig::default())),
+            inner: Mutex::new(Inner {
+                layer: TransactionLayer::new(TimerConfig::default()),
+                armed: None,
+            }),
             wake: Notify::new(),
         }
     }
@@ -51,17 +61,28 @@ impl Default for Transactions {
 
 impl Transactions {
     fn with<T>(&self, f: impl FnOnce(&mut TransactionLayer<Peer>) -> T) -> Option<(T, Drained)> {
-        let mut layer = self.layer.lock().ok()?;
-        let out = f(&mut layer);
+        let mut inner = self.inner.lock().ok()?;
+        let out = f(&mut inner.layer);
         let mut drained = Drained::default();
-        while let Some(t) = layer.poll_transmit() {
+        while let Some(t) = inner.layer.poll_transmit() {
             drained.transmits.push(t);
         }
-        while let Some(e) = layer.poll_event() {
+        while let Some(e) = inner.layer.poll_event() {
             drained.events.push(e);
         }
-        drop(layer);
-        self.wake.notify_one();
+        let next = inner.layer.poll_timeout();
+        let earlier = match (next, inner.armed) {
+            (Some(n), Some(a)) => n < a,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if earlier {
+            inner.armed = next;
+        }
+        drop(inner);
+        if earlier {
+            self.wake.notify_one();
+        }
         Some((out, drained))
     }
 
@@ -76,6 +97,26 @@ impl Transactions {
         match self.with(|l| l.handle_input(now, message, peer, reliable)) {
             Some((Ok(()), d)) => Ok(d),
             Some((Err(e), _)) => Err(e),
+            None => Ok(Drained::default()),
+        }
+    }
+
+    /// A request from the network (with its top Via when already parsed); one that matches
+    /// no transaction comes back with the reason.
+    pub fn input_request(
+        &self,
+        now: Instant,
+        request: Request,
+        top_via: Option<&Via>,
+        peer: Peer,
+    ) -> Result<Drained, (TransactionError, Box<Request>)> {
+        let reliable = peer.flow.transport.is_reliable();
+        let result =
+            self.with(move |l| l.handle_request_or_return(now, request, top_via, peer, reliable));
+        match result {
+            Some((Ok(()), d)) => Ok(d),
+            Some((Err(e), _)) => Err(e),
+            // A poisoned lock: nothing can be matched any more; drop the request.
             None => Ok(Drained::default()),
         }
     }
@@ -121,22 +162,26 @@ impl Transactions {
             .unwrap_or_default()
     }
 
-    pub fn next_deadline(&self) -> Option<Instant> {
-        self.layer.lock().ok().and_then(|mut l| l.poll_timeout())
+    /// The earliest deadline, which the timer task then sleeps until.
+    pub fn arm_next_deadline(&self) -> Option<Instant> {
+        let mut inner = self.inner.lock().ok()?;
+        let next = inner.layer.poll_timeout();
+        inner.armed = next;
+        next
     }
 
     /// For a CANCEL's server transaction: whether an INVITE transaction it cancels exists.
     pub fn cancels_something(&self, cancel: TransactionId) -> bool {
-        self.layer
+        self.inner
             .lock()
             .ok()
-            .and_then(|l| l.cancel_target(cancel))
+            .and_then(|i| i.layer.cancel_target(cancel))
             .is_some()
     }
 
     /// Live transactions (for tests and status).
     pub fn len(&self) -> usize {
-        self.layer.lock().map(|l| l.len()).unwrap_or(0)
+        self.inner.lock().map(|i| i.layer.len()).unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {

@@ -1,6 +1,7 @@
 //! Via handling at the receiving end (RFC 3261 §18.2.1, RFC 3581) and where a response goes
 //! over UDP (RFC 3261 §18.2.2 with RFC 3581 §4).
 
+use std::fmt::Write;
 use std::net::{IpAddr, SocketAddr};
 
 use sip::{HeaderName, Request, Via};
@@ -11,16 +12,40 @@ use sip::{HeaderName, Request, Via};
 /// sees what we saw. Returns the updated top Via (None when it is missing or unparsable;
 /// the request is then left untouched for validation to reject).
 pub fn stamp(req: &mut Request, source: SocketAddr) -> Option<Via> {
-    let first = req.headers.get_all(&HeaderName::Via).next()?.to_owned();
-    let mut via = Via::parse(&first).ok()?;
+    let first = req
+        .headers
+        .0
+        .iter()
+        .position(|h| h.name == HeaderName::Via)?;
+    let value = &req.headers.0.get(first)?.value;
+    // The usual case: the first Via field holds one via-parm, which is re-printed in place.
+    let whole = !value.contains(',');
+    let mut via = if whole {
+        Via::parse(value).ok()?
+    } else {
+        Via::parse(req.headers.get_all(&HeaderName::Via).next()?).ok()?
+    };
+    let mut changed = false;
     if host_ip(&via.host) != Some(source.ip()) {
         via.set_param("received", Some(&source.ip().to_string()));
+        changed = true;
     }
     if via.rport() == Some(None) {
         via.set_param("rport", Some(&source.port().to_string()));
+        changed = true;
     }
-    req.headers.remove_first_value(&HeaderName::Via);
-    req.headers.push_front(HeaderName::Via, via.to_string());
+    if !changed {
+        return Some(via);
+    }
+    if whole {
+        if let Some(field) = req.headers.0.get_mut(first) {
+            field.value.clear();
+            let _ = write!(field.value, "{via}");
+        }
+    } else {
+        req.headers.remove_first_value(&HeaderName::Via);
+        req.headers.push_front(HeaderName::Via, via.to_string());
+    }
     Some(via)
 }
 

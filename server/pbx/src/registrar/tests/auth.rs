@@ -13,6 +13,9 @@ fn challenges(resp: &Response) -> Vec<Challenge> {
         .collect()
 }
 
+/// The order is a compatibility contract, not only RFC 8760's preference: JsSIP 3.13 (the
+/// browser softphone) keeps only the LAST challenge and does MD5 only, so MD5 must stay last
+/// by default; sipp 3.6 reads only the first, hence `sha256_first = false` for it.
 #[tokio::test]
 async fn challenges_with_sha256_then_md5_sharing_one_nonce() {
     let r = registrar();

@@ -1,0 +1,196 @@
+//! The serving copy of the extensions table: all of it in memory, with the value of the
+//! `directory_version` counter it was read at. Triggers bump that counter on any change to
+//! `extensions`, from this process or another (the CLI). The store reads the counter at
+//! most once per `RECHECK` and reloads the table only when it moved, so a REGISTER costs no
+//! database round trip, an unknown username (a scanner's) none either, and
+//! `switchboard extension add/remove` takes effect within about a second.
+//!
+//! This module is the bookkeeping only; `Store` does the reading (see `store.rs`).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use pbx::Extension;
+
+/// How stale the copy may get before the counter is read again.
+pub(crate) const RECHECK: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Default)]
+pub(crate) struct DirectoryCache {
+    snapshot: RwLock<Option<Snapshot>>,
+    refreshing: AtomicBool,
+}
+
+#[derive(Debug)]
+struct Snapshot {
+    version: i64,
+    /// When the counter was last read and found equal to `version`.
+    checked: Instant,
+    /// Set by `invalidate`: recheck on the next lookup, whatever `checked` says.
+    forced: bool,
+    by_number: HashMap<String, Extension>,
+}
+
+/// What the copy says about one number.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Cached {
+    /// The copy was confirmed within `RECHECK`: this is the answer (None: no such extension).
+    Fresh(Option<Extension>),
+    /// The copy may be out of date; the caller should refresh (`claim`) and ask again.
+    Stale(Option<Extension>),
+    /// Nothing loaded yet.
+    Empty,
+}
+
+/// Held by the one caller that refreshes; others keep serving the current copy meanwhile.
+/// Dropping it (also when the refreshing future is cancelled) lets the next caller try.
+#[derive(Debug)]
+pub(crate) struct Claim<'a>(&'a AtomicBool);
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+impl DirectoryCache {
+    pub fn get(&self, number: &str, now: Instant) -> Cached {
+        let guard = self.snapshot.read().unwrap_or_else(|p| p.into_inner());
+        let Some(snap) = guard.as_ref() else {
+            return Cached::Empty;
+        };
+        let ext = snap.by_number.get(number).cloned();
+        if !snap.forced && now.saturating_duration_since(snap.checked) < RECHECK {
+            Cached::Fresh(ext)
+        } else {
+            Cached::Stale(ext)
+        }
+    }
+
+    /// True when the copy is missing or older than `RECHECK` (or invalidated).
+    pub fn needs_recheck(&self, now: Instant) -> bool {
+        let guard = self.snapshot.read().unwrap_or_else(|p| p.into_inner());
+        guard
+            .as_ref()
+            .is_none_or(|s| s.forced || now.saturating_duration_since(s.checked) >= RECHECK)
+    }
+
+    /// The right to refresh, unless another caller has it.
+    pub fn claim(&self) -> Option<Claim<'_>> {
+        self.refreshing
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+            .then_some(Claim(&self.refreshing))
+    }
+
+    /// The counter value of the current copy (None: nothing loaded).
+    pub fn version(&self) -> Option<i64> {
+        let guard = self.snapshot.read().unwrap_or_else(|p| p.into_inner());
+        guard.as_ref().map(|s| s.version)
+    }
+
+    /// The counter still reads `version`: the copy is good for another `RECHECK`.
+    pub fn confirm(&self, version: i64, now: Instant) {
+        let mut guard = self.snapshot.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(snap) = guard.as_mut().filter(|s| s.version == version) {
+            snap.checked = now;
+            snap.forced = false;
+        }
+    }
+
+    /// Installs a fresh copy read at counter `version` (read before the rows, so a change in
+    /// between only causes one more reload). Returns the numbers that disappeared.
+    pub fn replace(&self, version: i64, rows: Vec<Extension>, now: Instant) -> Vec<String> {
+        let by_number: HashMap<String, Extension> =
+            rows.into_iter().map(|e| (e.number.clone(), e)).collect();
+        let mut guard = self.snapshot.write().unwrap_or_else(|p| p.into_inner());
+        let removed = guard.as_ref().map_or_else(Vec::new, |old| {
+            let kept: HashSet<&String> = by_number.keys().collect();
+            old.by_number
+                .keys()
+                .filter(|n| !kept.contains(n))
+                .cloned()
+                .collect()
+        });
+        *guard = Some(Snapshot {
+            version,
+            checked: now,
+            forced: false,
+            by_number,
+        });
+        removed
+    }
+
+    /// This process changed the table: recheck before the next answer.
+    pub fn invalidate(&self) {
+        let mut guard = self.snapshot.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(snap) = guard.as_mut() {
+            snap.forced = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ext(number: &str, secret: &str) -> Extension {
+        Extension {
+            number: number.into(),
+            name: String::new(),
+            sip_secret: secret.into(),
+        }
+    }
+
+    #[test]
+    fn fresh_then_stale_then_confirmed() {
+        let cache = DirectoryCache::default();
+        let t0 = Instant::now();
+        assert_eq!(cache.get("1", t0), Cached::Empty);
+        assert!(cache.needs_recheck(t0));
+        assert_eq!(cache.version(), None);
+        assert!(cache.replace(5, vec![ext("1", "a")], t0).is_empty());
+        assert_eq!(cache.get("1", t0), Cached::Fresh(Some(ext("1", "a"))));
+        assert_eq!(
+            cache.get("2", t0),
+            Cached::Fresh(None),
+            "negative answers too"
+        );
+        assert!(!cache.needs_recheck(t0));
+        let later = t0 + RECHECK;
+        assert!(cache.needs_recheck(later));
+        assert_eq!(cache.get("1", later), Cached::Stale(Some(ext("1", "a"))));
+        cache.confirm(4, later);
+        assert!(
+            matches!(cache.get("1", later), Cached::Stale(_)),
+            "other version"
+        );
+        cache.confirm(5, later);
+        assert_eq!(cache.get("1", later), Cached::Fresh(Some(ext("1", "a"))));
+        cache.invalidate();
+        assert!(matches!(cache.get("1", later), Cached::Stale(_)));
+    }
+
+    #[test]
+    fn replace_reports_removed_numbers() {
+        let cache = DirectoryCache::default();
+        let now = Instant::now();
+        cache.replace(1, vec![ext("1", "a"), ext("2", "b")], now);
+        let removed = cache.replace(2, vec![ext("2", "c"), ext("3", "d")], now);
+        assert_eq!(removed, ["1"]);
+        assert_eq!(cache.get("2", now), Cached::Fresh(Some(ext("2", "c"))));
+        assert_eq!(cache.version(), Some(2));
+    }
+
+    #[test]
+    fn one_refresher_at_a_time() {
+        let cache = DirectoryCache::default();
+        let claim = cache.claim();
+        assert!(claim.is_some());
+        assert!(cache.claim().is_none());
+        drop(claim);
+        assert!(cache.claim().is_some());
+    }
+}

@@ -1,0 +1,253 @@
+//! `Store`: the database plus the in-memory serving copies the registrar reads (see `cache`).
+//! It implements the pbx ports: `Locations` from memory with the database written behind,
+//! `Directory` from a copy of the extensions table kept current by its change counter.
+//! Both copies are made on first use, so a CLI command never loads the bindings.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use pbx::{Binding, BindingChanges, Directory, Extension, Locations, PortError};
+use tokio::sync::OnceCell;
+
+use crate::backend::Backend;
+use crate::cache::directory::{Cached, DirectoryCache};
+use crate::cache::locations::LocationCache;
+use crate::error::StoreError;
+use crate::write_behind::WriteBehind;
+
+/// A handle on the database and its caches; cheap to clone (all clones share them).
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: Backend,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    directory: DirectoryCache,
+    locations: OnceCell<Located>,
+}
+
+#[derive(Debug)]
+struct Located {
+    cache: LocationCache,
+    writer: WriteBehind,
+}
+
+impl Store {
+    /// Opens `sqlite://PATH?mode=rwc` (WAL, 5 s busy timeout, foreign keys on) or
+    /// `postgres://user@host/db` (a `?options=-c%20search_path%3DNAME` query selects a
+    /// schema) and brings the schema up to date.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Ok(Store {
+            db: Backend::connect(url).await?,
+            shared: Arc::new(Shared::default()),
+        })
+    }
+
+    /// "sqlite" or "postgres", for startup logs.
+    pub fn kind(&self) -> &'static str {
+        self.db.kind()
+    }
+
+    /// Writes every queued binding change, then waits for in-flight queries and closes every
+    /// connection (SQLite then checkpoints the WAL into the main file).
+    pub async fn close(&self) {
+        self.flush().await;
+        self.db.close().await;
+    }
+
+    /// Returns once every binding change made so far is in the database.
+    pub async fn flush(&self) {
+        if let Some(located) = self.shared.locations.get() {
+            located.writer.flush().await;
+        }
+    }
+
+    // --- extensions ------------------------------------------------------------------------
+
+    /// Adds an extension. `number` is what phones put in the user part of their AoR and
+    /// their digest username.
+    pub async fn add_extension(
+        &self,
+        number: &str,
+        name: &str,
+        secret: &str,
+    ) -> Result<(), StoreError> {
+        let added = self.db.add_extension(number, name, secret).await;
+        self.shared.directory.invalidate();
+        added
+    }
+
+    /// All extensions, ordered by number (read from the database).
+    pub async fn list_extensions(&self) -> Result<Vec<Extension>, StoreError> {
+        self.db.list_extensions().await
+    }
+
+    /// Removes an extension and (by cascade) its bindings. False when there was none.
+    pub async fn remove_extension(&self, number: &str) -> Result<bool, StoreError> {
+        let removed = self.db.remove_extension(number).await;
+        self.shared.directory.invalidate();
+        if let Some(located) = self.shared.locations.get() {
+            located.cache.remove_aor(number);
+        }
+        removed
+    }
+
+    /// One extension, read from the database.
+    pub async fn get_extension(&self, number: &str) -> Result<Option<Extension>, StoreError> {
+        self.db.get_extension(number).await
+    }
+
+    /// One extension from the in-memory copy, refreshed first when its change counter may
+    /// have moved (at most once per `cache::directory::RECHECK`).
+    pub async fn cached_extension(&self, number: &str) -> Result<Option<Extension>, StoreError> {
+        let directory = &self.shared.directory;
+        let stale = match directory.get(number, Instant::now()) {
+            Cached::Fresh(ext) => return Ok(ext),
+            Cached::Stale(ext) => Some(ext),
+            Cached::Empty => None,
+        };
+        let Some(_claim) = directory.claim() else {
+            // Another request is refreshing: the copy we have will do meanwhile.
+            return match stale {
+                Some(ext) => Ok(ext),
+                None => self.db.get_extension(number).await,
+            };
+        };
+        match (self.refresh_directory().await, stale) {
+            (Ok(()), _) => {}
+            (Err(e), Some(ext)) => {
+                tracing::warn!("extensions not reloaded, serving the last copy: {e}");
+                return Ok(ext);
+            }
+            (Err(e), None) => return Err(e),
+        }
+        match directory.get(number, Instant::now()) {
+            Cached::Fresh(ext) | Cached::Stale(ext) => Ok(ext),
+            Cached::Empty => self.db.get_extension(number).await,
+        }
+    }
+
+    /// Refreshes the copy of the extensions if it is due and nobody else is at it; a failure
+    /// is logged (the last copy keeps serving).
+    async fn recheck_directory(&self) {
+        let directory = &self.shared.directory;
+        if directory.needs_recheck(Instant::now())
+            && let Some(_claim) = directory.claim()
+            && let Err(e) = self.refresh_directory().await
+        {
+            tracing::warn!("extensions not reloaded: {e}");
+        }
+    }
+
+    /// Reads the change counter and reloads the extensions if it moved; bindings of
+    /// extensions that disappeared (removed by another process) are dropped from memory.
+    async fn refresh_directory(&self) -> Result<(), StoreError> {
+        let directory = &self.shared.directory;
+        let version = self.db.directory_version().await?;
+        if directory.version() == Some(version) {
+            directory.confirm(version, Instant::now());
+            return Ok(());
+        }
+        let rows = self.db.list_extensions().await?;
+        let removed = directory.replace(version, rows, Instant::now());
+        if let Some(located) = self.shared.locations.get() {
+            for number in removed {
+                located.cache.remove_aor(&number);
+            }
+        }
+        Ok(())
+    }
+
+    // --- bindings ----------------------------------------------------------------------------
+
+    /// The in-memory location service, loaded from the database on first use.
+    async fn located(&self) -> Result<&Located, StoreError> {
+        self.shared
+            .locations
+            .get_or_try_init(|| async {
+                let rows = self.db.load_bindings().await?;
+                Ok::<_, StoreError>(Located {
+                    cache: LocationCache::new(rows),
+                    writer: WriteBehind::start(self.db.clone()),
+                })
+            })
+            .await
+    }
+
+    /// The AoR's bindings that have not expired at `now_unix`, ordered by contact. Like
+    /// `all_bindings`, it first rechecks the extensions when due, so the bindings of an
+    /// extension another process removed are gone within about a second.
+    pub async fn lookup_bindings(
+        &self,
+        aor: &str,
+        now_unix: u64,
+    ) -> Result<Vec<Binding>, StoreError> {
+        let located = self.located().await?;
+        self.recheck_directory().await;
+        Ok(located.cache.lookup(aor, now_unix))
+    }
+
+    /// Every unexpired binding, ordered by AoR then contact.
+    pub async fn all_bindings(&self, now_unix: u64) -> Result<Vec<Binding>, StoreError> {
+        let located = self.located().await?;
+        self.recheck_directory().await;
+        Ok(located.cache.all(now_unix))
+    }
+
+    /// Applies one REGISTER's changes all or nothing: in memory at once, in the database
+    /// within `write_behind::WINDOW`. Refused (nothing applied) when an upsert is for
+    /// another AoR than `changes.aor` or the AoR is not an extension (the database's
+    /// foreign key would refuse it later, out of sight).
+    pub async fn apply_bindings(&self, changes: &BindingChanges) -> Result<(), StoreError> {
+        if let Some(b) = changes.upsert.iter().find(|b| b.aor != changes.aor) {
+            return Err(StoreError::ForeignBinding {
+                aor: changes.aor.clone(),
+                binding_aor: b.aor.clone(),
+            });
+        }
+        if !changes.upsert.is_empty() && self.cached_extension(&changes.aor).await?.is_none() {
+            return Err(StoreError::NoSuchExtension(changes.aor.clone()));
+        }
+        let located = self.located().await?;
+        located
+            .cache
+            .apply(changes, || located.writer.changes(changes));
+        Ok(())
+    }
+
+    /// Forgets bindings that expired at or before `now_unix` (in memory now, in the
+    /// database with the next batch) and returns how many. Also rechecks the extensions.
+    pub async fn purge_expired_bindings(&self, now_unix: u64) -> Result<u64, StoreError> {
+        let located = self.located().await?;
+        self.recheck_directory().await;
+        Ok(located
+            .cache
+            .purge_expired(now_unix, || located.writer.purge(now_unix)))
+    }
+}
+
+impl Directory for Store {
+    async fn extension(&self, number: &str) -> Result<Option<Extension>, PortError> {
+        Ok(self.cached_extension(number).await?)
+    }
+}
+
+impl Locations for Store {
+    async fn lookup(&self, aor: &str, now_unix: u64) -> Result<Vec<Binding>, PortError> {
+        Ok(self.lookup_bindings(aor, now_unix).await?)
+    }
+
+    async fn apply(&self, changes: &BindingChanges) -> Result<(), PortError> {
+        Ok(self.apply_bindings(changes).await?)
+    }
+
+    async fn purge_expired(&self, now_unix: u64) -> Result<u64, PortError> {
+        Ok(self.purge_expired_bindings(now_unix).await?)
+    }
+
+    async fn all(&self, now_unix: u64) -> Result<Vec<Binding>, PortError> {
+        Ok(self.all_bindings(now_unix).await?)
+    }
+}
