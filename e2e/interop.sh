@@ -151,11 +151,11 @@ EOF
   "$bin" --config "$work/ws.toml" extension add "$jssip_user" --password "pw-$jssip_user" \
     --name "interop jssip" >>"$work/cli.log" 2>&1 ||
     { echo "interop: 'extension add $jssip_user' (ws server) failed:"; tail -5 "$work/cli.log"; echo "0 passed, 1 failed"; exit 1; }
-  "$bin" serve --config "$work/ws.toml" >"$work/ws-server.log" 2>&1 &
+  env -u SWITCHBOARD_BIN "$bin" serve --config "$work/ws.toml" >"$work/ws-server.log" 2>&1 &
   ws_server_pid=$!
 fi
 
-"$bin" serve --config "$work/switchboard.toml" >"$work/server.log" 2>&1 &
+env -u SWITCHBOARD_BIN "$bin" serve --config "$work/switchboard.toml" >"$work/server.log" 2>&1 &
 server_pid=$!
 
 # Ready when the TCP port accepts: for the main server its SIP TCP listener (the UDP one is
