@@ -6,7 +6,7 @@ pub mod flow;
 pub mod options;
 pub mod ports;
 pub mod registrar;
-mod tag;
+pub mod tag;
 pub mod testing;
 
 pub use binding::Binding;

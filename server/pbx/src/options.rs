@@ -7,8 +7,6 @@
 //! registering connection, but we answer no STUN keepalives, so we do not claim it.
 //! A tag goes here once its whole behaviour exists.
 
-use std::sync::OnceLock;
-
 use sip::{HeaderName, Request, Response};
 
 /// Methods we handle today.
@@ -30,12 +28,6 @@ pub fn answer_options_with(req: &Request, allow: &str, supported: &str) -> Respo
     resp.headers.push(HeaderName::Allow, allow);
     resp.headers.push(HeaderName::Accept, ACCEPT);
     resp.headers.push(HeaderName::Supported, supported);
-    crate::tag::add_to_tag(&mut resp, req, tag_key());
+    crate::tag::add_to_tag(&mut resp);
     resp
-}
-
-/// A per-process random key for OPTIONS To tags.
-fn tag_key() -> &'static [u8; 32] {
-    static KEY: OnceLock<[u8; 32]> = OnceLock::new();
-    KEY.get_or_init(rand::random)
 }

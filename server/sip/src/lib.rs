@@ -7,6 +7,7 @@ pub mod error;
 pub mod framer;
 pub mod header;
 pub mod header_name;
+pub mod hexfmt;
 pub mod message;
 pub mod method;
 pub mod multipart;

@@ -106,7 +106,7 @@ impl<D: Directory, L: Locations> Registrar<D, L> {
             Ok(resp) => resp,
             Err(reject) => reject.into_response(req),
         };
-        crate::tag::add_to_tag(&mut resp, req, &self.config.nonce_key);
+        crate::tag::add_to_tag(&mut resp);
         resp
     }
 

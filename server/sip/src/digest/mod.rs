@@ -78,8 +78,8 @@ impl Algorithm {
     /// Lower-case hex of the hash of `parts` joined by `:`, fed in pieces (no joined copy).
     fn hash_joined(self, parts: &[&str]) -> String {
         match self {
-            Algorithm::Md5 => hex::encode(feed(Md5::new(), parts).finalize()),
-            Algorithm::Sha256 => hex::encode(feed(Sha256::new(), parts).finalize()),
+            Algorithm::Md5 => crate::hexfmt::encode(&feed(Md5::new(), parts).finalize()),
+            Algorithm::Sha256 => crate::hexfmt::encode(&feed(Sha256::new(), parts).finalize()),
         }
     }
 }

@@ -236,6 +236,20 @@ fn parse_never_panics_on_garbage() {
 }
 
 #[test]
+fn nonce_mac_is_hmac_sha256_under_the_key() {
+    use hmac::{Hmac, Mac};
+    let key = [7; 32];
+    let n = NonceMint::new(key).mint(1_000);
+    let raw = hex::decode(&n).unwrap_or_default();
+    let (head, tag) = raw.split_at(16);
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(&key) else {
+        panic!("HMAC takes any key length");
+    };
+    mac.update(head);
+    assert_eq!(mac.finalize().into_bytes().get(..16), Some(tag));
+}
+
+#[test]
 fn nonce_mint_valid_stale_invalid() {
     let mint = NonceMint::new([7; 32]);
     let n = mint.mint(1_000);

@@ -342,7 +342,7 @@ impl Endpoint {
                 let mut resp = match self.answer(id, request, peer) {
                     Answer::Tagged(resp) => resp,
                     Answer::Untagged(mut resp) => {
-                        self.add_to_tag(&mut resp);
+                        pbx::tag::add_to_tag(&mut resp);
                         resp
                     }
                     Answer::Registrar(work) => {
@@ -404,25 +404,8 @@ impl Endpoint {
     /// What every response we send carries: a To tag on final responses (RFC 3261 §8.2.6.2)
     /// and a Server header.
     fn finish(&self, resp: &mut Response) {
-        self.add_to_tag(resp);
+        pbx::tag::add_to_tag(resp);
         self.add_server_header(resp);
-    }
-
-    fn add_to_tag(&self, resp: &mut Response) {
-        if resp.status <= 100 {
-            return;
-        }
-        let Some(to) = resp.headers.get(&HeaderName::To) else {
-            return;
-        };
-        let tagged = match textual_tag(to) {
-            Some(tagged) => tagged,
-            None => resp.to_tag().is_some(),
-        };
-        if !tagged {
-            // A To that does not parse keeps its text; the client gets the answer anyway.
-            let _ = resp.set_to_tag(&random_token(10));
-        }
     }
 
     fn add_server_header(&self, resp: &mut Response) {
@@ -543,23 +526,6 @@ fn source_ip_towards(remote: SocketAddr) -> Option<std::net::IpAddr> {
     probe.local_addr().ok().map(|a| a.ip())
 }
 
-/// Whether a `<uri>;params` To value has a non-empty `tag` parameter, read from the text
-/// without parsing the URI; None when the value has another shape (quotes, no angle
-/// brackets), for `Response::to_tag` to decide. Only a malformed To could make the two
-/// disagree, and tagging one fails either way.
-fn textual_tag(to: &str) -> Option<bool> {
-    if to.contains('"') {
-        return None;
-    }
-    let open = to.find('<')?;
-    let close = open + to.get(open..)?.find('>')?;
-    let params = to.get(close + 1..)?;
-    Some(params.split(';').skip(1).any(|p| {
-        let (name, value) = p.split_once('=').unwrap_or((p, ""));
-        name.trim().eq_ignore_ascii_case("tag") && !value.trim().is_empty()
-    }))
-}
-
 /// A random token for tags, branches and Call-IDs.
 pub fn random_token(len: usize) -> String {
     use rand::Rng;
@@ -581,30 +547,6 @@ mod tests {
     fn unspecified_local_addresses_become_routable_ones() {
         let remote: SocketAddr = ([127, 0, 0, 1], 5099).into();
         assert_eq!(source_ip_towards(remote), Some(remote.ip()));
-    }
-
-    #[test]
-    fn to_tags_are_read_from_the_text() {
-        for (to, want) in [
-            ("<sip:a@h>", Some(false)),
-            ("<sip:a@h;tag=x>", Some(false)),
-            ("Bob <sip:a@h> ; TAG = abc", Some(true)),
-            ("<sip:a@h>;x=1;tag=9f", Some(true)),
-            ("\"B<o>b\" <sip:a@h>;tag=1", None),
-            ("sip:a@h;tag=1", None),
-        ] {
-            assert_eq!(textual_tag(to), want, "{to}");
-            if let Some(tagged) = want {
-                let text = format!(
-                    "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:b@h>;tag=2\r\n\
-To: {to}\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
-                );
-                match sip::parse_message(text.as_bytes()) {
-                    Ok(Message::Response(r)) => assert_eq!(r.to_tag().is_some(), tagged, "{to}"),
-                    other => panic!("{other:?}"),
-                }
-            }
-        }
     }
 
     #[test]
