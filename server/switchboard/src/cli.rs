@@ -62,24 +62,6 @@ pub fn check_number(number: &str) -> Result<(), String> {
     }
 }
 
-/// A SIP password for a phone: 20 characters from an alphabet without look-alikes
-/// (about 115 bits), typed rarely and pasted mostly.
-pub fn generate_secret() -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-    let mut rng = rand::rng();
-    (0..20)
-        .map(|_| {
-            char::from(
-                ALPHABET
-                    .get(rng.random_range(0..ALPHABET.len()))
-                    .copied()
-                    .unwrap_or(b'x'),
-            )
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,12 +115,5 @@ mod tests {
         assert!(check_number("1234567890123456").is_err());
         assert!(check_number("10a").is_err());
         assert!(check_number("").is_err());
-    }
-
-    #[test]
-    fn secrets_are_long_and_different() {
-        let s = generate_secret();
-        assert_eq!(s.len(), 20);
-        assert_ne!(s, generate_secret());
     }
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 use store::{Store, StoreError};
 
 use crate::app;
-use crate::cli::{ExtensionCommand, check_number, generate_secret};
+use crate::cli::{ExtensionCommand, check_number};
 use crate::config::Config;
 
 /// A failed command: the message for stderr and the exit status.
@@ -127,7 +127,7 @@ async fn run_extension(store: &Store, cmd: ExtensionCommand) -> Result<(), Failu
                 code: 2,
             })?;
             let generated = password.is_none();
-            let secret = password.unwrap_or_else(generate_secret);
+            let secret = password.unwrap_or_else(crate::random::secret);
             if secret.is_empty() {
                 return Err(Failure {
                     message: "error: --password must not be empty".into(),

@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod endpoint;
 pub mod qualify;
+pub mod random;
 pub mod tls;
 pub mod transport;
 

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use pbx::Binding;
 use sip::{HeaderName, Headers, Method, Request, Uri};
 
-use crate::endpoint::{Shared, now_unix, random_token};
+use crate::endpoint::{Shared, now_unix};
+use crate::random::token as random_token;
 
 /// An OPTIONS not answered within Timer F (64*T1) is given up.
 const GIVE_UP: Duration = Duration::from_secs(32);

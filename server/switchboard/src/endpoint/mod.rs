@@ -526,19 +526,6 @@ fn source_ip_towards(remote: SocketAddr) -> Option<std::net::IpAddr> {
     probe.local_addr().ok().map(|a| a.ip())
 }
 
-/// A random token for tags, branches and Call-IDs.
-pub fn random_token(len: usize) -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut rng = rand::rng();
-    (0..len)
-        .map(|_| {
-            let i = rng.random_range(0..ALPHABET.len());
-            char::from(ALPHABET.get(i).copied().unwrap_or(b'x'))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -547,12 +534,5 @@ mod tests {
     fn unspecified_local_addresses_become_routable_ones() {
         let remote: SocketAddr = ([127, 0, 0, 1], 5099).into();
         assert_eq!(source_ip_towards(remote), Some(remote.ip()));
-    }
-
-    #[test]
-    fn random_tokens_look_random() {
-        let a = random_token(12);
-        assert_eq!(a.len(), 12);
-        assert_ne!(a, random_token(12));
     }
 }
