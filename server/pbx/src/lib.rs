@@ -2,6 +2,9 @@
 //! `ports`; decisions are pure functions of their inputs and an injected `now`.
 
 pub mod binding;
+pub mod cdr;
+pub mod dialplan;
+pub mod features;
 pub mod flow;
 pub mod options;
 pub mod ports;
@@ -10,6 +13,10 @@ pub mod tag;
 pub mod testing;
 
 pub use binding::Binding;
+pub use cdr::{CallRecord, Disposition, LegStats};
+pub use features::{CallClass, Features};
 pub use flow::{Flow, Transport};
-pub use ports::{BindingChanges, Directory, Extension, Locations, PortError};
+pub use ports::{
+    BindingChanges, CallRecords, DialPlanSource, Directory, Extension, Locations, PortError,
+};
 pub use registrar::{Registrar, RegistrarConfig};

@@ -6,6 +6,9 @@ use std::future::Future;
 use thiserror::Error;
 
 use crate::binding::Binding;
+use crate::cdr::CallRecord;
+use crate::dialplan::Rule;
+use crate::features::Features;
 
 /// A storage failure. The registrar answers 500 to any of these; the details are for logs.
 #[derive(Debug, Error)]
@@ -23,6 +26,7 @@ pub struct Extension {
     pub number: String,
     pub name: String,
     pub sip_secret: String,
+    pub features: Features,
 }
 
 /// Who may register.
@@ -68,4 +72,19 @@ pub trait Locations: Send + Sync {
 
     /// Every unexpired binding, ordered by AoR then contact.
     fn all(&self, now_unix: u64) -> impl Future<Output = Result<Vec<Binding>, PortError>> + Send;
+}
+
+/// The dial plan's rules, in order. Implementations serve a cached copy and notice changes
+/// made by other processes (the CLI) within about a second.
+pub trait DialPlanSource: Send + Sync {
+    fn rules(&self) -> impl Future<Output = Result<std::sync::Arc<Vec<Rule>>, PortError>> + Send;
+}
+
+/// Where call records go. Both calls only queue the record (a call never waits for the
+/// database); the implementation writes them behind, in order, and flushes at shutdown.
+pub trait CallRecords: Send + Sync {
+    /// The call started: an open record (`disposition` InProgress, no end).
+    fn call_started(&self, record: &CallRecord);
+    /// The call ended: the record closed (same `id`).
+    fn call_ended(&self, record: &CallRecord);
 }

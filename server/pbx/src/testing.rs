@@ -24,6 +24,7 @@ impl MemoryDirectory {
 
     pub fn with(self, number: &str, secret: &str) -> Self {
         self.insert(Extension {
+            features: crate::Features::default(),
             number: number.to_owned(),
             name: format!("Extension {number}"),
             sip_secret: secret.to_owned(),

@@ -88,6 +88,7 @@ impl Backend {
 
 fn extension((number, name, sip_secret): Row) -> Extension {
     Extension {
+        features: pbx::Features::default(),
         number,
         name,
         sip_secret,

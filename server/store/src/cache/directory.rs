@@ -138,6 +138,7 @@ mod tests {
 
     fn ext(number: &str, secret: &str) -> Extension {
         Extension {
+            features: pbx::Features::default(),
             number: number.into(),
             name: String::new(),
             sip_secret: secret.into(),
