@@ -2,6 +2,7 @@
 //! `ports`; decisions are pure functions of their inputs and an injected `now`.
 
 pub mod binding;
+pub mod call;
 pub mod cdr;
 pub mod dialplan;
 pub mod features;

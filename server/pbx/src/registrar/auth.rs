@@ -1,4 +1,4 @@
-//! Digest authentication of REGISTER (RFC 3261 §22, RFC 7616, RFC 8760): one challenge
+//! Digest authentication of REGISTER and INVITE (RFC 3261 §22, RFC 7616, RFC 8760): one challenge
 //! offering SHA-256 and MD5 with `qop="auth"`, self-validating nonces with a lifetime
 //! (`stale=true` when a correct answer used an expired one), nonce-count replay refused.
 //!
@@ -14,8 +14,17 @@ use crate::ports::{Directory, Extension};
 use super::reject::Reject;
 use super::replay::{self, NonceCounts};
 
+/// Who asks: the registrar (401, WWW-Authenticate / Authorization) or the call server acting
+/// as a proxy for the caller (407, Proxy-Authenticate / Proxy-Authorization, RFC 3261 §22.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Asker {
+    Registrar,
+    Proxy,
+}
+
 #[derive(Debug)]
 pub(crate) struct Authenticator {
+    asker: Asker,
     mint: NonceMint,
     counts: NonceCounts,
     realm: String,
@@ -26,12 +35,19 @@ pub(crate) struct Authenticator {
 }
 
 impl Authenticator {
-    pub fn new(realm: &str, key: [u8; 32], max_age: u64, sha256_first: bool) -> Authenticator {
+    pub fn new(
+        asker: Asker,
+        realm: &str,
+        key: [u8; 32],
+        max_age: u64,
+        sha256_first: bool,
+    ) -> Authenticator {
         let mint = NonceMint::new(key);
         // Not a secret that protects anything (nobody can register as an unknown user); it
         // only has to look like a password to the hash.
         let dummy_secret = mint.mint(0);
         Authenticator {
+            asker,
             mint,
             counts: NonceCounts::new(replay::DEFAULT_CAPACITY),
             realm: realm.to_owned(),
@@ -96,14 +112,18 @@ impl Authenticator {
     /// The credentials for our realm, if any. Credentials for other realms and other schemes
     /// are not ours to judge; broken Digest syntax is a 400.
     fn credentials(&self, req: &Request) -> Result<Option<Credentials>, Reject> {
-        for value in req.headers.fields(&HeaderName::Authorization) {
+        let header = match self.asker {
+            Asker::Registrar => HeaderName::Authorization,
+            Asker::Proxy => HeaderName::ProxyAuthorization,
+        };
+        for value in req.headers.fields(&header) {
             match Credentials::parse(value) {
                 Ok(c) if c.realm == self.realm => return Ok(Some(c)),
                 Ok(_)
                 | Err(DigestError::UnknownScheme(_))
                 | Err(DigestError::UnsupportedAlgorithm(_))
                 | Err(DigestError::UnsupportedQop(_)) => {}
-                Err(_) => return Err(Reject::bad_request("Malformed Authorization")),
+                Err(_) => return Err(Reject::bad_request("Malformed Credentials")),
             }
         }
         Ok(None)
@@ -118,11 +138,20 @@ impl Authenticator {
         } else {
             [Algorithm::Md5, Algorithm::Sha256]
         };
-        let mut reject = Reject::new(401, "Unauthorized");
+        let (mut reject, header) = match self.asker {
+            Asker::Registrar => (
+                Reject::new(401, "Unauthorized"),
+                HeaderName::WwwAuthenticate,
+            ),
+            Asker::Proxy => (
+                Reject::new(407, "Proxy Authentication Required"),
+                HeaderName::ProxyAuthenticate,
+            ),
+        };
         for algorithm in order {
             let mut challenge = Challenge::new(self.realm.as_str(), nonce.as_str(), algorithm);
             challenge.stale = stale;
-            reject = reject.with(HeaderName::WwwAuthenticate, challenge.to_string());
+            reject = reject.with(header.clone(), challenge.to_string());
         }
         reject
     }

@@ -5,12 +5,12 @@
 //! host the phone put there (phones configured with an IP, a hostname or the domain all
 //! register the same extension). A user registers only their own AoR.
 
-mod auth;
+pub(crate) mod auth;
 mod contacts;
 mod expires;
 mod plan;
-mod reject;
-mod replay;
+pub(crate) mod reject;
+pub(crate) mod replay;
 mod response;
 #[cfg(test)]
 mod tests;
@@ -72,6 +72,7 @@ pub struct Registrar<D, L> {
 impl<D: Directory, L: Locations> Registrar<D, L> {
     pub fn new(config: RegistrarConfig, directory: D, locations: L) -> Self {
         let auth = Authenticator::new(
+            auth::Asker::Registrar,
             &config.domain,
             config.nonce_key,
             config.nonce_max_age,
