@@ -15,6 +15,10 @@ pub enum StoreError {
     InvalidNumber(String),
     #[error("no extension {0}")]
     NoSuchExtension(String),
+    #[error("invalid feature value: {0}")]
+    InvalidFeature(String),
+    #[error("invalid dial plan rule: {0}")]
+    InvalidRule(String),
     #[error("a binding of {binding_aor} in a change to {aor}")]
     ForeignBinding { aor: String, binding_aor: String },
     #[error("database error: {0}")]

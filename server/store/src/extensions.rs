@@ -1,13 +1,33 @@
-//! The extensions table in SQL: the CLI's CRUD, and what the directory cache loads.
+//! The extensions table in SQL: the CLI's CRUD, and what the directory cache loads (with
+//! each extension's class of service and features, see `features.rs` for changing them).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use pbx::Extension;
+use pbx::{CallClass, Extension, Features};
 
 use crate::backend::{Backend, with_pool};
 use crate::error::StoreError;
 
-type Row = (String, String, String);
+/// A macro rather than a const so `concat!` can build whole `&'static str` queries from it.
+macro_rules! select {
+    () => {
+        "SELECT number, name, sip_secret, class, forward_always, forward_busy, \
+         forward_noanswer, ring_timeout, dnd, max_calls FROM extensions"
+    };
+}
+
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+    bool,
+    Option<i64>,
+);
 
 impl Backend {
     pub async fn add_extension(
@@ -47,7 +67,7 @@ impl Backend {
 
     pub async fn list_extensions(&self) -> Result<Vec<Extension>, StoreError> {
         let rows: Vec<Row> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT number, name, sip_secret FROM extensions ORDER BY number")
+            sqlx::query_as(concat!(select!(), " ORDER BY number"))
                 .fetch_all(pool)
                 .await?
         });
@@ -67,7 +87,7 @@ impl Backend {
 
     pub async fn get_extension(&self, number: &str) -> Result<Option<Extension>, StoreError> {
         let row: Option<Row> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT number, name, sip_secret FROM extensions WHERE number = $1")
+            sqlx::query_as(concat!(select!(), " WHERE number = $1"))
                 .bind(number)
                 .fetch_optional(pool)
                 .await?
@@ -75,7 +95,8 @@ impl Backend {
         Ok(row.map(extension))
     }
 
-    /// The change counter of the extensions table (bumped by triggers, migration 0002).
+    /// The change counter of the extensions table and the dial plan (bumped by triggers,
+    /// migrations 0002 and 0003).
     pub async fn directory_version(&self) -> Result<i64, StoreError> {
         let (version,): (i64,) = with_pool!(self, pool => {
             sqlx::query_as("SELECT version FROM directory_version WHERE id = 1")
@@ -86,9 +107,35 @@ impl Backend {
     }
 }
 
-fn extension((number, name, sip_secret): Row) -> Extension {
+fn extension(row: Row) -> Extension {
+    let (
+        number,
+        name,
+        sip_secret,
+        class,
+        forward_always,
+        forward_busy,
+        forward_noanswer,
+        ring_timeout,
+        dnd,
+        max_calls,
+    ) = row;
+    let class = class.parse().unwrap_or_else(|e| {
+        // Someone wrote the table by hand. Least privilege rather than a refused load: the
+        // extension keeps working for internal calls until an admin fixes it.
+        tracing::warn!(%number, "extension class: {e}; using internal");
+        CallClass::Internal
+    });
     Extension {
-        features: pbx::Features::default(),
+        features: Features {
+            class,
+            forward_always,
+            forward_busy,
+            forward_noanswer,
+            ring_timeout: u32::try_from(ring_timeout.max(0)).unwrap_or(u32::MAX),
+            dnd,
+            max_calls: max_calls.map(|m| u32::try_from(m.max(0)).unwrap_or(u32::MAX)),
+        },
         number,
         name,
         sip_secret,
@@ -96,7 +143,7 @@ fn extension((number, name, sip_secret): Row) -> Extension {
 }
 
 /// Extension numbers end up in SIP URIs unescaped, so keep them to safe characters.
-fn valid_number(number: &str) -> bool {
+pub(crate) fn valid_number(number: &str) -> bool {
     (1..=32).contains(&number.len())
         && number
             .bytes()

@@ -1,19 +1,26 @@
 //! Storage for Switchboard: SQLite (default) and PostgreSQL, same schema in two dialects
 //! (`migrations/sqlite`, `migrations/postgres`, run at connect). `Store` implements the pbx
-//! ports `Directory` and `Locations`; the same SQL text serves both databases (`$1`
-//! placeholders work in SQLite too), only the migrations differ.
+//! ports `Directory`, `Locations`, `DialPlanSource` and `CallRecords`; the same SQL text
+//! serves both databases (`$1` placeholders work in SQLite too), only the migrations differ.
 //!
 //! The registrar never waits for the database: `Store` serves the ports from in-memory copies
-//! (`cache`) and writes binding changes behind, in batches (`write_behind`).
+//! (`cache`) and writes binding changes behind, in batches (`write_behind`); call records go
+//! the same way (`cdr_writer`).
 
 mod backend;
 mod bindings;
 mod cache;
+mod cdr_writer;
+mod cdrs;
+mod dialplan;
 mod error;
 mod extensions;
+mod features;
 mod migrations;
 mod store;
 mod write_behind;
 
+pub use dialplan::POSITION_STEP;
 pub use error::StoreError;
+pub use features::{FeaturesUpdate, MAX_RING_TIMEOUT};
 pub use store::Store;

@@ -20,6 +20,11 @@ const SQLITE: &[Entry] = &[
         "directory version",
         include_str!("../../../migrations/sqlite/0002_directory_version.sql"),
     ),
+    (
+        3,
+        "calls",
+        include_str!("../../../migrations/sqlite/0003_calls.sql"),
+    ),
 ];
 
 const POSTGRES: &[Entry] = &[
@@ -32,6 +37,11 @@ const POSTGRES: &[Entry] = &[
         2,
         "directory version",
         include_str!("../../../migrations/postgres/0002_directory_version.sql"),
+    ),
+    (
+        3,
+        "calls",
+        include_str!("../../../migrations/postgres/0003_calls.sql"),
     ),
 ];
 

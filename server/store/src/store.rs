@@ -1,9 +1,13 @@
 //! `Store`: the database plus the in-memory serving copies the registrar reads (see `cache`).
 //! It implements the pbx ports: `Locations` from memory with the database written behind,
-//! `Directory` from a copy of the extensions table kept current by its change counter.
-//! Both copies are made on first use, so a CLI command never loads the bindings.
+//! `Directory` (and `DialPlanSource`, in `calls`) from a copy of the extensions table and the
+//! dial plan kept current by their change counter; `CallRecords` (in `calls`) writes behind.
+//! The copies are made on first use, so a CLI command never loads the bindings.
 
-use std::sync::Arc;
+mod calls;
+
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use pbx::{Binding, BindingChanges, Directory, Extension, Locations, PortError};
@@ -12,6 +16,7 @@ use tokio::sync::OnceCell;
 use crate::backend::Backend;
 use crate::cache::directory::{Cached, DirectoryCache};
 use crate::cache::locations::LocationCache;
+use crate::cdr_writer::CdrWriter;
 use crate::error::StoreError;
 use crate::write_behind::WriteBehind;
 
@@ -26,6 +31,8 @@ pub struct Store {
 struct Shared {
     directory: DirectoryCache,
     locations: OnceCell<Located>,
+    /// Started by the first call record.
+    records: OnceLock<CdrWriter>,
 }
 
 #[derive(Debug)]
@@ -50,17 +57,20 @@ impl Store {
         self.db.kind()
     }
 
-    /// Writes every queued binding change, then waits for in-flight queries and closes every
-    /// connection (SQLite then checkpoints the WAL into the main file).
+    /// Writes every queued binding change and call record, then waits for in-flight queries
+    /// and closes every connection (SQLite then checkpoints the WAL into the main file).
     pub async fn close(&self) {
         self.flush().await;
         self.db.close().await;
     }
 
-    /// Returns once every binding change made so far is in the database.
+    /// Returns once every binding change and call record queued so far is in the database.
     pub async fn flush(&self) {
         if let Some(located) = self.shared.locations.get() {
             located.writer.flush().await;
+        }
+        if let Some(records) = self.shared.records.get() {
+            records.flush().await;
         }
     }
 
@@ -102,30 +112,47 @@ impl Store {
     /// One extension from the in-memory copy, refreshed first when its change counter may
     /// have moved (at most once per `cache::directory::RECHECK`).
     pub async fn cached_extension(&self, number: &str) -> Result<Option<Extension>, StoreError> {
+        self.serve_from_copy(
+            |directory, now| directory.get(number, now),
+            || self.db.get_extension(number),
+        )
+        .await
+    }
+
+    /// What `read` finds in the in-memory copy, refreshed first when its change counter may
+    /// have moved; `direct` reads the database when there is no copy to serve.
+    async fn serve_from_copy<T, Fut>(
+        &self,
+        read: impl Fn(&DirectoryCache, Instant) -> Cached<T>,
+        direct: impl FnOnce() -> Fut,
+    ) -> Result<T, StoreError>
+    where
+        Fut: Future<Output = Result<T, StoreError>>,
+    {
         let directory = &self.shared.directory;
-        let stale = match directory.get(number, Instant::now()) {
-            Cached::Fresh(ext) => return Ok(ext),
-            Cached::Stale(ext) => Some(ext),
+        let stale = match read(directory, Instant::now()) {
+            Cached::Fresh(value) => return Ok(value),
+            Cached::Stale(value) => Some(value),
             Cached::Empty => None,
         };
         let Some(_claim) = directory.claim() else {
             // Another request is refreshing: the copy we have will do meanwhile.
             return match stale {
-                Some(ext) => Ok(ext),
-                None => self.db.get_extension(number).await,
+                Some(value) => Ok(value),
+                None => direct().await,
             };
         };
         match (self.refresh_directory().await, stale) {
             (Ok(()), _) => {}
-            (Err(e), Some(ext)) => {
+            (Err(e), Some(value)) => {
                 tracing::warn!("extensions not reloaded, serving the last copy: {e}");
-                return Ok(ext);
+                return Ok(value);
             }
             (Err(e), None) => return Err(e),
         }
-        match directory.get(number, Instant::now()) {
-            Cached::Fresh(ext) | Cached::Stale(ext) => Ok(ext),
-            Cached::Empty => self.db.get_extension(number).await,
+        match read(directory, Instant::now()) {
+            Cached::Fresh(value) | Cached::Stale(value) => Ok(value),
+            Cached::Empty => direct().await,
         }
     }
 
@@ -141,8 +168,9 @@ impl Store {
         }
     }
 
-    /// Reads the change counter and reloads the extensions if it moved; bindings of
-    /// extensions that disappeared (removed by another process) are dropped from memory.
+    /// Reads the change counter and reloads the extensions and the dial plan if it moved;
+    /// bindings of extensions that disappeared (removed by another process) are dropped from
+    /// memory.
     async fn refresh_directory(&self) -> Result<(), StoreError> {
         let directory = &self.shared.directory;
         let version = self.db.directory_version().await?;
@@ -151,7 +179,8 @@ impl Store {
             return Ok(());
         }
         let rows = self.db.list_extensions().await?;
-        let removed = directory.replace(version, rows, Instant::now());
+        let rules = self.db.list_rules().await?;
+        let removed = directory.replace(version, rows, rules, Instant::now());
         if let Some(located) = self.shared.locations.get() {
             for number in removed {
                 located.cache.remove_aor(&number);

@@ -14,11 +14,14 @@ use store::Store;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::task::JoinSet;
 
+use crate::calls::CallContext;
 use crate::config::{Config, Listen};
 use crate::endpoint::{Endpoint, now_unix};
+use crate::media::MediaEngine;
 use crate::transport::http::PortalBackend;
 use crate::transport::shutdown::{self, ShutdownTrigger};
 use crate::transport::{connections::Connections, http, tcp, tls, udp};
+use pbx::call::CallAuthenticator;
 
 /// Seconds a digest nonce stays valid before the registrar answers `stale=true`.
 const NONCE_MAX_AGE: u64 = 300;
@@ -91,6 +94,25 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         udp_socket.clone(),
         stream_idle(&config),
     ));
+    let closed = store
+        .close_open_records(crate::calls::now_ms())
+        .await
+        .context("closing call records left open by the last run")?;
+    if closed > 0 {
+        tracing::info!("{closed} call record(s) left open by the last run were closed");
+    }
+    endpoint.enable_calls(CallContext {
+        auth: CallAuthenticator::new(
+            &config.domain,
+            rand::random(),
+            NONCE_MAX_AGE,
+            config.registrar.digest_sha256_first,
+        ),
+        store: store.clone(),
+        media: MediaEngine::new(media_bind_ip(&config), config.media.rtp_ports),
+        domain: config.domain.clone(),
+        public_ip: config.media.public_ip,
+    });
     let (trigger, shutdown) = shutdown::channel();
     let mut tasks = JoinSet::new();
 
@@ -173,6 +195,17 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     });
     server.tasks = tasks;
     Ok(server)
+}
+
+/// Media sockets bind where SIP over UDP listens (127.0.0.1 in tests, every address in
+/// production), so RTP goes where signalling does.
+fn media_bind_ip(config: &Config) -> std::net::IpAddr {
+    config
+        .sip
+        .udp
+        .addr()
+        .or(config.sip.tcp.addr())
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |a| a.ip())
 }
 
 /// How long a TCP/TLS connection may stay silent. Phones keep their flows alive with CRLF
@@ -295,8 +328,24 @@ impl RunningServer {
             .unwrap_or(0)
     }
 
-    /// Stops every listener and connection, then closes the database.
+    /// Calls that are up or ringing.
+    pub fn active_calls(&self) -> Vec<crate::calls::router::ActiveCall> {
+        self.endpoint.calls().active()
+    }
+
+    /// Hangs up every call (each writes its record), stops every listener and connection,
+    /// then closes the database.
     pub async fn shutdown(mut self) {
+        if self.endpoint.calls().shutdown_all() > 0 {
+            let calls = async {
+                while !self.endpoint.calls().is_empty() {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            };
+            tokio::time::timeout(Duration::from_secs(2), calls)
+                .await
+                .ok();
+        }
         self.trigger.trigger();
         let drain = async { while self.tasks.join_next().await.is_some() {} };
         if tokio::time::timeout(Duration::from_secs(2), drain)

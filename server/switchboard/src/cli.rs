@@ -1,10 +1,17 @@
 //! The command line (the contract operators' scripts rely on):
-//! `switchboard [--config FILE] serve`, `switchboard [--config FILE] extension add|list|remove`.
-//! `--config` is accepted before or after the subcommand.
+//! `switchboard [--config FILE] serve`,
+//! `switchboard [--config FILE] extension add|list|remove|set`,
+//! `switchboard [--config FILE] dialplan add|list|remove`,
+//! `switchboard [--config FILE] cdr list`.
+//! `--config` is accepted before or after the subcommand. Values clap refuses (a bad class,
+//! `--dnd maybe`) exit 2 with clap's one-line reason, as usage errors do.
+
+pub mod when;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgGroup, Parser, Subcommand};
+use pbx::CallClass;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -26,9 +33,15 @@ pub struct Cli {
 pub enum Command {
     /// Run the server.
     Serve,
-    /// Manage extensions (who may register).
+    /// Manage extensions (who may register) and their call features.
     #[command(subcommand)]
     Extension(ExtensionCommand),
+    /// Manage the dial plan: ordered rules for numbers that are not extensions.
+    #[command(subcommand)]
+    Dialplan(DialplanCommand),
+    /// Call detail records.
+    #[command(subcommand)]
+    Cdr(CdrCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -44,10 +57,135 @@ pub enum ExtensionCommand {
         #[arg(long)]
         name: Option<String>,
     },
-    /// List extensions.
+    /// List extensions: number, name, class of service, features.
     List,
     /// Remove an extension and its registrations.
     Remove { number: String },
+    /// Change an extension's class of service and call features (only the options given).
+    Set {
+        /// The extension number.
+        number: String,
+        /// Forward every call to NUMBER, or `off`.
+        #[arg(long, value_name = "NUMBER|off", value_parser = number_or_off)]
+        forward_always: Option<Clearable<String>>,
+        /// Forward calls when busy (or on do-not-disturb) to NUMBER, or `off`.
+        #[arg(long, value_name = "NUMBER|off", value_parser = number_or_off)]
+        forward_busy: Option<Clearable<String>>,
+        /// Forward calls not answered within the ring timeout to NUMBER, or `off`.
+        #[arg(long, value_name = "NUMBER|off", value_parser = number_or_off)]
+        forward_noanswer: Option<Clearable<String>>,
+        /// Seconds to ring before giving up or forwarding on no answer.
+        #[arg(long, value_name = "SECONDS")]
+        ring_timeout: Option<u32>,
+        /// Do not disturb: refuse calls as busy.
+        #[arg(long, value_name = "on|off", value_parser = on_off)]
+        dnd: Option<bool>,
+        /// Most calls at once (in and out), or `off` for no limit.
+        #[arg(long, value_name = "N|off", value_parser = count_or_off)]
+        max_calls: Option<Clearable<u32>>,
+        /// Class of service: the highest kind of number it may dial (emergency numbers are
+        /// always allowed).
+        #[arg(long, value_name = "internal|local|national|international", value_parser = class_of_service)]
+        class: Option<CallClass>,
+    },
+}
+
+/// A setting that can also be turned `off` (cleared).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clearable<T>(pub Option<T>);
+
+#[derive(Debug, Subcommand)]
+pub enum DialplanCommand {
+    /// Add a rule; prints its id. Rules are tried in position order; the first match wins.
+    #[command(group(ArgGroup::new("action").required(true).multiple(false)))]
+    Add {
+        /// An exact number (900) or a pattern starting with '_' (_1NXXNXXXXXX; X Z N [1-5] . !).
+        #[arg(allow_hyphen_values = true)]
+        pattern: String,
+        /// Ring this extension.
+        #[arg(long, value_name = "NUMBER", group = "action")]
+        extension: Option<String>,
+        /// Send the call to this outbound route.
+        #[arg(long, value_name = "NAME", group = "action")]
+        route: Option<String>,
+        /// Refuse with this SIP status (400-699).
+        #[arg(long, value_name = "CODE", group = "action")]
+        reject: Option<u16>,
+        /// Refuse as busy (486).
+        #[arg(long, group = "action")]
+        busy: bool,
+        /// The class of the numbers it matches (default: worked out from the number).
+        #[arg(long, value_name = "CLASS", value_parser = number_class)]
+        class: Option<CallClass>,
+        /// Where it goes in the order (default: after the last rule, +10).
+        #[arg(long, value_name = "P", allow_negative_numbers = true)]
+        position: Option<i64>,
+    },
+    /// List the rules in the order they are tried: id, position, pattern, action, class.
+    List,
+    /// Remove a rule by id.
+    Remove { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CdrCommand {
+    /// List call records, newest first.
+    List {
+        /// Only calls that started at or after WHEN: 2026-11-29T10:00:00Z, 2026-11-29, or a
+        /// time ago like 90s, 30m, 2h, 7d.
+        #[arg(long, value_name = "WHEN", value_parser = when::since_now)]
+        since: Option<i64>,
+        /// At most N records.
+        #[arg(long, value_name = "N")]
+        limit: Option<u32>,
+        /// One JSON array of objects with every field.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn number_or_off(s: &str) -> Result<Clearable<String>, String> {
+    if s.eq_ignore_ascii_case("off") {
+        Ok(Clearable(None))
+    } else if s.is_empty() {
+        Err("give a number to forward to, or off".into())
+    } else {
+        // The store checks the characters (one rule for every caller).
+        Ok(Clearable(Some(s.to_owned())))
+    }
+}
+
+fn count_or_off(s: &str) -> Result<Clearable<u32>, String> {
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(Clearable(None));
+    }
+    match s.parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(Clearable(Some(n))),
+        _ => Err("use a number of calls (1 or more) or off".into()),
+    }
+}
+
+fn on_off(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err("use on or off".into()),
+    }
+}
+
+/// An extension's class: emergency is not one (emergency numbers are allowed to everybody).
+fn class_of_service(s: &str) -> Result<CallClass, String> {
+    match s.parse::<CallClass>() {
+        Ok(CallClass::Emergency) | Err(_) => Err(format!(
+            "unknown class {s:?}: use internal, local, national or international"
+        )),
+        Ok(class) => Ok(class),
+    }
+}
+
+/// A rule's class: any kind of number, emergency included.
+fn number_class(s: &str) -> Result<CallClass, String> {
+    s.parse::<CallClass>().map_err(|e| e.to_string())
 }
 
 /// Extension numbers are what people dial: digits only, 2 to 15 of them (E.164's limit).

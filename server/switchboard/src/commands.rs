@@ -1,9 +1,14 @@
-//! What each subcommand does. Errors come back as `Failure` with the exit status to use.
+//! What each subcommand does. Errors come back as `Failure` with the exit status to use:
+//! 2 for input that can never work (a bad number, class or pattern), 1 for what failed
+//! while running (including "no such extension/rule", as `extension remove` has it).
+
+mod calls;
 
 use std::io::Write;
 
 use store::{Store, StoreError};
 
+pub use self::calls::{cdr, dialplan};
 use crate::app;
 use crate::cli::{ExtensionCommand, check_number};
 use crate::config::Config;
@@ -20,6 +25,13 @@ impl Failure {
         Failure {
             message: format!("error: {e}"),
             code: 1,
+        }
+    }
+
+    fn usage(message: impl std::fmt::Display) -> Failure {
+        Failure {
+            message: format!("error: {message}"),
+            code: 2,
         }
     }
 }
@@ -101,18 +113,23 @@ async fn wait_for_stop() {
 }
 
 pub async fn extension(config: Config, cmd: ExtensionCommand) -> Result<(), Failure> {
+    let store = open_store(&config).await?;
+    let result = run_extension(&store, cmd).await;
+    store.close().await;
+    result
+}
+
+/// The database of `config`, its data directory created first (a fresh install works).
+async fn open_store(config: &Config) -> Result<Store, Failure> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
         Failure::runtime(format!(
             "data_dir: cannot create {}: {e}",
             config.data_dir.display()
         ))
     })?;
-    let store = Store::connect(&config.database_url)
+    Store::connect(&config.database_url)
         .await
-        .map_err(Failure::runtime)?;
-    let result = run_extension(&store, cmd).await;
-    store.close().await;
-    result
+        .map_err(Failure::runtime)
 }
 
 async fn run_extension(store: &Store, cmd: ExtensionCommand) -> Result<(), Failure> {
@@ -155,7 +172,14 @@ async fn run_extension(store: &Store, cmd: ExtensionCommand) -> Result<(), Failu
             let list = store.list_extensions().await.map_err(Failure::runtime)?;
             let mut out = std::io::stdout().lock();
             for e in list {
-                let _ = writeln!(out, "{}\t{}", e.number, e.name);
+                let _ = writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}",
+                    e.number,
+                    e.name,
+                    e.features.class,
+                    calls::describe_features(&e.features)
+                );
             }
             Ok(())
         }
@@ -170,5 +194,26 @@ async fn run_extension(store: &Store, cmd: ExtensionCommand) -> Result<(), Failu
             }),
             Err(e) => Err(Failure::runtime(e)),
         },
+        ExtensionCommand::Set {
+            number,
+            forward_always,
+            forward_busy,
+            forward_noanswer,
+            ring_timeout,
+            dnd,
+            max_calls,
+            class,
+        } => {
+            let update = store::FeaturesUpdate {
+                class,
+                forward_always: forward_always.map(|c| c.0),
+                forward_busy: forward_busy.map(|c| c.0),
+                forward_noanswer: forward_noanswer.map(|c| c.0),
+                ring_timeout,
+                dnd,
+                max_calls: max_calls.map(|c| c.0),
+            };
+            calls::set_features(store, &number, &update).await
+        }
     }
 }

@@ -3,10 +3,12 @@
 //! (`app::start`).
 
 pub mod app;
+pub mod calls;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod endpoint;
+pub mod media;
 pub mod qualify;
 pub mod random;
 pub mod tls;

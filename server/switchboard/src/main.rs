@@ -47,6 +47,8 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve => commands::serve(config).await,
             Command::Extension(cmd) => commands::extension(config, cmd).await,
+            Command::Dialplan(cmd) => commands::dialplan(config, cmd).await,
+            Command::Cdr(cmd) => commands::cdr(config, cmd).await,
         }
     });
     match result {

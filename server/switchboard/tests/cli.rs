@@ -95,7 +95,10 @@ fn extension_add_list_remove() {
 
     let (code, out, _) = run(switchboard(dir.path()).args(["extension", "list"]));
     assert_eq!(code, 0);
-    assert_eq!(out, "100\tAlice\n101\t\n");
+    assert_eq!(
+        out,
+        "100\tAlice\tnational\tring-timeout=20\n101\t\tnational\tring-timeout=20\n"
+    );
 
     let (code, _, _) = run(switchboard(dir.path()).args(["extension", "remove", "100"]));
     assert_eq!(code, 0);
@@ -103,7 +106,7 @@ fn extension_add_list_remove() {
     assert_eq!(code, 1);
     assert!(err.contains("no extension 100"), "{err}");
     let (_, out, _) = run(switchboard(dir.path()).args(["extension", "list"]));
-    assert_eq!(out, "101\t\n");
+    assert_eq!(out, "101\t\tnational\tring-timeout=20\n");
 }
 
 #[test]

@@ -204,7 +204,8 @@ Call-ID: {b}@test\r\nCSeq: 1 {method}\r\nContent-Length: 0\r\n\r\n",
         )
     };
     for (text, want) in [
-        (base("INVITE", ""), 480),
+        // No credentials: the caller is challenged (RFC 3261 §22.3).
+        (base("INVITE", ""), 407),
         (base("BYE", ";tag=x"), 481),
         (base("CANCEL", ""), 481),
         (base("SUBSCRIBE", ""), 405),
@@ -295,7 +296,8 @@ Call-ID: inv@test\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
     );
     conn.send(text.as_bytes()).await;
     let first = conn.final_response().await;
-    assert_eq!(first.status, 480);
+    // Unauthenticated: 407, a final response like any other for Timer G.
+    assert_eq!(first.status, 407);
     // Not acknowledged: Timer G sends it again (T1 = 500 ms later).
     let again = conn.final_response().await;
     assert_eq!(again, first);

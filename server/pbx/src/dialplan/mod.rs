@@ -1,4 +1,16 @@
 //! The dial plan: ordered rules that say where a dialed number goes.
+//!
+//! `pattern` parses what admins type into a rule, `classify` gives a number its default class
+//! of service, and `route` is the decision itself: a pure function of the caller, the number
+//! dialed, the compiled plan and the set of extensions.
+
+mod classify;
+mod pattern;
+mod route;
+
+pub use classify::classify;
+pub use pattern::{Pattern, PatternError};
+pub use route::{Caller, Decision, DialPlan, normalize, route};
 
 use crate::features::CallClass;
 

@@ -1,18 +1,21 @@
-//! The serving copy of the extensions table: all of it in memory, with the value of the
-//! `directory_version` counter it was read at. Triggers bump that counter on any change to
-//! `extensions`, from this process or another (the CLI). The store reads the counter at
+//! The serving copy of the extensions table and the dial plan: all of both in memory, with the
+//! value of the `directory_version` counter they were read at. Triggers bump that counter on
+//! any change to `extensions` or `dialplan_rules`, from this process or another (the CLI). The store reads the counter at
 //! most once per `RECHECK` and reloads the table only when it moved, so a REGISTER costs no
 //! database round trip, an unknown username (a scanner's) none either, and
-//! `switchboard extension add/remove` takes effect within about a second.
+//! `switchboard extension add/remove/set` and `dialplan add/remove` take effect within about
+//! a second. One counter and one poll serve both copies: admins change either rarely, and a
+//! reload of both costs less than a second poll would.
 //!
 //! This module is the bookkeeping only; `Store` does the reading (see `store.rs`).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use pbx::Extension;
+use pbx::dialplan::Rule;
 
 /// How stale the copy may get before the counter is read again.
 pub(crate) const RECHECK: Duration = Duration::from_secs(1);
@@ -31,15 +34,17 @@ struct Snapshot {
     /// Set by `invalidate`: recheck on the next lookup, whatever `checked` says.
     forced: bool,
     by_number: HashMap<String, Extension>,
+    /// The dial plan in (position, id) order, shared with every call that routes meanwhile.
+    rules: Arc<Vec<Rule>>,
 }
 
-/// What the copy says about one number.
+/// What the copy says (about one number: `T` is `Option<Extension>`; or the rules).
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Cached {
+pub(crate) enum Cached<T> {
     /// The copy was confirmed within `RECHECK`: this is the answer (None: no such extension).
-    Fresh(Option<Extension>),
+    Fresh(T),
     /// The copy may be out of date; the caller should refresh (`claim`) and ask again.
-    Stale(Option<Extension>),
+    Stale(T),
     /// Nothing loaded yet.
     Empty,
 }
@@ -56,16 +61,25 @@ impl Drop for Claim<'_> {
 }
 
 impl DirectoryCache {
-    pub fn get(&self, number: &str, now: Instant) -> Cached {
+    pub fn get(&self, number: &str, now: Instant) -> Cached<Option<Extension>> {
+        self.read(now, |snap| snap.by_number.get(number).cloned())
+    }
+
+    /// The dial plan, in order.
+    pub fn rules(&self, now: Instant) -> Cached<Arc<Vec<Rule>>> {
+        self.read(now, |snap| snap.rules.clone())
+    }
+
+    fn read<T>(&self, now: Instant, pick: impl FnOnce(&Snapshot) -> T) -> Cached<T> {
         let guard = self.snapshot.read().unwrap_or_else(|p| p.into_inner());
         let Some(snap) = guard.as_ref() else {
             return Cached::Empty;
         };
-        let ext = snap.by_number.get(number).cloned();
+        let value = pick(snap);
         if !snap.forced && now.saturating_duration_since(snap.checked) < RECHECK {
-            Cached::Fresh(ext)
+            Cached::Fresh(value)
         } else {
-            Cached::Stale(ext)
+            Cached::Stale(value)
         }
     }
 
@@ -101,8 +115,15 @@ impl DirectoryCache {
     }
 
     /// Installs a fresh copy read at counter `version` (read before the rows, so a change in
-    /// between only causes one more reload). Returns the numbers that disappeared.
-    pub fn replace(&self, version: i64, rows: Vec<Extension>, now: Instant) -> Vec<String> {
+    /// between only causes one more reload). `rules` must be in (position, id) order.
+    /// Returns the numbers that disappeared.
+    pub fn replace(
+        &self,
+        version: i64,
+        rows: Vec<Extension>,
+        rules: Vec<Rule>,
+        now: Instant,
+    ) -> Vec<String> {
         let by_number: HashMap<String, Extension> =
             rows.into_iter().map(|e| (e.number.clone(), e)).collect();
         let mut guard = self.snapshot.write().unwrap_or_else(|p| p.into_inner());
@@ -119,6 +140,7 @@ impl DirectoryCache {
             checked: now,
             forced: false,
             by_number,
+            rules: Arc::new(rules),
         });
         removed
     }
@@ -152,7 +174,7 @@ mod tests {
         assert_eq!(cache.get("1", t0), Cached::Empty);
         assert!(cache.needs_recheck(t0));
         assert_eq!(cache.version(), None);
-        assert!(cache.replace(5, vec![ext("1", "a")], t0).is_empty());
+        assert!(cache.replace(5, vec![ext("1", "a")], vec![], t0).is_empty());
         assert_eq!(cache.get("1", t0), Cached::Fresh(Some(ext("1", "a"))));
         assert_eq!(
             cache.get("2", t0),
@@ -178,11 +200,32 @@ mod tests {
     fn replace_reports_removed_numbers() {
         let cache = DirectoryCache::default();
         let now = Instant::now();
-        cache.replace(1, vec![ext("1", "a"), ext("2", "b")], now);
-        let removed = cache.replace(2, vec![ext("2", "c"), ext("3", "d")], now);
+        cache.replace(1, vec![ext("1", "a"), ext("2", "b")], vec![], now);
+        let removed = cache.replace(2, vec![ext("2", "c"), ext("3", "d")], vec![], now);
         assert_eq!(removed, ["1"]);
         assert_eq!(cache.get("2", now), Cached::Fresh(Some(ext("2", "c"))));
         assert_eq!(cache.version(), Some(2));
+    }
+
+    #[test]
+    fn rules_are_served_from_the_same_snapshot() {
+        let cache = DirectoryCache::default();
+        let t0 = Instant::now();
+        assert_eq!(cache.rules(t0), Cached::Empty);
+        let rule = Rule {
+            id: 1,
+            position: 10,
+            pattern: "_X.".into(),
+            action: pbx::dialplan::RuleAction::Busy,
+            class: None,
+        };
+        cache.replace(1, vec![], vec![rule.clone()], t0);
+        let Cached::Fresh(rules) = cache.rules(t0) else {
+            panic!("fresh after replace");
+        };
+        assert_eq!(*rules, [rule]);
+        cache.invalidate();
+        assert!(matches!(cache.rules(t0), Cached::Stale(r) if r.len() == 1));
     }
 
     #[test]

@@ -9,7 +9,7 @@ pub mod transactions;
 pub mod via;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use pbx::{Flow, Transport};
@@ -18,6 +18,7 @@ use sip::{HeaderName, Message, Method, ParseError, Request, Response, Via};
 use store::Store;
 use tokio::net::UdpSocket;
 
+use crate::calls::{CallContext, CallEvent, CallRouter};
 use crate::qualify::QualifyTracker;
 use crate::transport::connections::{Connections, SendError};
 use crate::transport::shutdown::Shutdown;
@@ -35,6 +36,10 @@ pub struct Endpoint {
     server_header: String,
     /// A stream connection that sends nothing for this long is closed.
     stream_idle: Duration,
+    calls: CallRouter,
+    /// Set by `enable_calls`: without it INVITEs are answered 480.
+    call_context: OnceLock<Arc<CallContext>>,
+    me: OnceLock<Weak<Endpoint>>,
 }
 
 /// Why a message could not be sent.
@@ -152,7 +157,90 @@ impl Endpoint {
             qualify: Mutex::new(QualifyTracker::default()),
             server_header: format!("Switchboard/{}", env!("CARGO_PKG_VERSION")),
             stream_idle,
+            calls: CallRouter::default(),
+            call_context: OnceLock::new(),
+            me: OnceLock::new(),
         }
+    }
+
+    /// Turns on calls: INVITEs start call tasks that use `context`.
+    pub fn enable_calls(self: &Arc<Self>, context: CallContext) {
+        self.me.set(Arc::downgrade(self)).ok();
+        self.call_context.set(Arc::new(context)).ok();
+    }
+
+    pub fn calls(&self) -> &CallRouter {
+        &self.calls
+    }
+
+    /// Answers a server transaction of a call.
+    pub(crate) fn call_respond(&self, id: TransactionId, mut resp: Response) {
+        self.add_server_header(&mut resp);
+        let deferred = self.respond(id, resp);
+        self.spawn_deferred(deferred);
+    }
+
+    /// Sends a call's request in a new client transaction whose events go to `owner`.
+    pub(crate) fn call_request(
+        &self,
+        peer: &Peer,
+        req: Request,
+        owner: &crate::calls::router::CallSender,
+    ) -> Option<TransactionId> {
+        if peer.flow.transport.is_reliable() && peer.flow.connection.is_none() {
+            tracing::debug!(remote = %peer.flow.remote, "call: no connection to send on");
+            return None;
+        }
+        match self.transactions.request(Instant::now(), req, peer.clone()) {
+            Ok((id, drained)) => {
+                self.calls.bind_transaction(id, owner);
+                let deferred = self.process(drained);
+                self.spawn_deferred(deferred);
+                Some(id)
+            }
+            Err(e) => {
+                tracing::debug!("call: request refused by the transaction layer: {e}");
+                None
+            }
+        }
+    }
+
+    /// Sends a call's message outside transactions (ACK for a 2xx).
+    pub(crate) fn call_stateless(&self, peer: &Peer, message: Message) {
+        let drained = self.transactions.stateless(message, peer.clone());
+        let deferred = self.process(drained);
+        self.spawn_deferred(deferred);
+    }
+
+    /// Registrar work that came up while handling a call's message.
+    fn spawn_deferred(&self, deferred: Vec<Deferred>) {
+        if deferred.is_empty() {
+            return;
+        }
+        if let Some(me) = self.me.get().and_then(Weak::upgrade) {
+            tokio::spawn(async move {
+                for work in deferred {
+                    me.complete(work).await;
+                }
+            });
+        }
+    }
+
+    /// Starts a call for a new INVITE, if calls are on.
+    fn start_call(&self, id: TransactionId, request: Request, peer: Peer) -> bool {
+        let (Some(ctx), Some(me)) = (
+            self.call_context.get(),
+            self.me.get().and_then(Weak::upgrade),
+        ) else {
+            return false;
+        };
+        crate::calls::spawn_call(me, ctx.clone(), id, request, peer);
+        true
+    }
+
+    /// Hands a message to the call it belongs to; false when no call has it.
+    fn to_call(&self, sender: Option<crate::calls::router::CallSender>, event: CallEvent) -> bool {
+        sender.is_some_and(|s| s.send(event).is_ok())
     }
 
     pub fn store(&self) -> &Store {
@@ -339,6 +427,10 @@ impl Endpoint {
     fn on_event(&self, event: Event<Peer>, deferred: &mut Vec<Deferred>) -> Option<Drained> {
         match event {
             Event::Request { id, request, peer } => {
+                let request = match self.offer_to_calls(id, request, peer.clone()) {
+                    Some(request) => request,
+                    None => return None,
+                };
                 let mut resp = match self.answer(id, request, peer) {
                     Answer::Tagged(resp) => resp,
                     Answer::Untagged(mut resp) => {
@@ -359,21 +451,98 @@ impl Endpoint {
                     }
                 }
             }
-            Event::Response { response, .. } | Event::StrayResponse { response, .. } => {
-                self.on_response(&response);
+            Event::Response { id, response } => {
+                let owner = self.calls.transaction(id);
+                if owner.is_some() {
+                    self.to_call(owner, CallEvent::Response { id, response });
+                } else {
+                    self.on_response(&response);
+                }
                 None
             }
-            Event::Ack { .. } => None,
+            Event::StrayResponse { response, .. } => {
+                let owner = self.stray_owner(&response);
+                if owner.is_some() {
+                    self.to_call(owner, CallEvent::Stray2xx { response });
+                } else {
+                    self.on_response(&response);
+                }
+                None
+            }
+            Event::Ack { request, .. } => {
+                let owner = dialog_key(&request).and_then(|(c, t)| self.calls.dialog(&c, &t));
+                self.to_call(owner, CallEvent::Ack { request });
+                None
+            }
             Event::Timeout { id, timer } => {
                 tracing::debug!(?id, ?timer, "transaction timed out");
+                self.to_call(self.calls.transaction(id), CallEvent::Failed { id });
                 None
             }
             Event::TransportError { id } => {
                 tracing::debug!(?id, "transaction transport error");
+                self.to_call(self.calls.transaction(id), CallEvent::Failed { id });
                 None
             }
-            Event::Terminated { .. } => None,
+            Event::Terminated { id } => {
+                self.calls.forget_transaction(id);
+                None
+            }
         }
+    }
+
+    /// Gives a request to the call it belongs to (in-dialog requests; a new INVITE starts
+    /// one; a CANCEL also tells the cancelled call). Returns it when the ordinary answers
+    /// apply.
+    fn offer_to_calls(&self, id: TransactionId, request: Request, peer: Peer) -> Option<Request> {
+        if self.call_context.get().is_none() || sip::validate::check_request(&request).is_err() {
+            return Some(request);
+        }
+        match request.method {
+            Method::Cancel => {
+                if let Some(invite) = self.transactions.cancel_target(id) {
+                    self.to_call(self.calls.transaction(invite), CallEvent::Cancel);
+                }
+                Some(request)
+            }
+            Method::Register | Method::Options | Method::Ack => Some(request),
+            _ => match dialog_key(&request) {
+                Some((call_id, tag)) => {
+                    let owner = self.calls.dialog(&call_id, &tag);
+                    if self.to_call(
+                        owner,
+                        CallEvent::Request {
+                            id,
+                            request: request.clone(),
+                            peer,
+                        },
+                    ) {
+                        None
+                    } else {
+                        Some(request)
+                    }
+                }
+                None if request.method == Method::Invite => {
+                    if self.start_call(id, request.clone(), peer) {
+                        None
+                    } else {
+                        Some(request)
+                    }
+                }
+                None => Some(request),
+            },
+        }
+    }
+
+    /// Which call a 2xx matching no transaction belongs to: the dialog where our tag is the
+    /// From tag.
+    fn stray_owner(&self, resp: &Response) -> Option<crate::calls::router::CallSender> {
+        if !(200..300).contains(&resp.status) {
+            return None;
+        }
+        let call_id = resp.call_id().ok()?;
+        let from = resp.from_header().ok()?;
+        self.calls.dialog(call_id, from.tag()?)
     }
 
     /// The answer to a new request, or the request back as work for the registrar.
@@ -452,7 +621,7 @@ impl Endpoint {
             flow: flow.clone(),
             dest: flow.remote,
         };
-        let drained = self.transactions.request(Instant::now(), req, peer)?;
+        let (_, drained) = self.transactions.request(Instant::now(), req, peer)?;
         for work in self.process(drained) {
             self.complete(work).await;
         }
@@ -489,6 +658,13 @@ impl Endpoint {
         }
         format!("SIP/2.0/{} {}", flow.transport.as_str(), local)
     }
+}
+
+/// (Call-ID, To tag) of an in-dialog request: the key of the dialog on our side.
+fn dialog_key(req: &Request) -> Option<(String, String)> {
+    let to = req.to_header().ok()?;
+    let tag = to.tag()?.to_owned();
+    Some((req.call_id().ok()?.to_owned(), tag))
 }
 
 /// Fires the transaction layer's timers (retransmissions, timeouts) until shutdown.

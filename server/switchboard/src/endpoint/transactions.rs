@@ -141,13 +141,28 @@ impl Transactions {
         now: Instant,
         request: Request,
         peer: Peer,
-    ) -> Result<Drained, TransactionError> {
+    ) -> Result<(TransactionId, Drained), TransactionError> {
         let reliable = peer.flow.transport.is_reliable();
         match self.with(|l| l.send_request(now, request, peer, reliable)) {
-            Some((Ok(_), d)) => Ok(d),
+            Some((Ok(id), d)) => Ok((id, d)),
             Some((Err(e), _)) => Err(e),
-            None => Ok(Drained::default()),
+            None => Err(TransactionError::UnknownTransaction),
         }
+    }
+
+    /// Sends a message outside any transaction (the ACK for a 2xx).
+    pub fn stateless(&self, message: Message, peer: Peer) -> Drained {
+        self.with(|l| l.send_stateless(message, peer))
+            .map(|(_, d)| d)
+            .unwrap_or_default()
+    }
+
+    /// The INVITE server transaction a CANCEL's transaction cancels.
+    pub fn cancel_target(&self, cancel: TransactionId) -> Option<TransactionId> {
+        self.inner
+            .lock()
+            .ok()
+            .and_then(|i| i.layer.cancel_target(cancel))
     }
 
     pub fn transport_error(&self, now: Instant, id: TransactionId) -> Drained {

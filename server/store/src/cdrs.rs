@@ -1,0 +1,233 @@
+//! The call records table in SQL: written in batches by `cdr_writer`, read by `cdr list`.
+//!
+//! A row is inserted when a call starts and overwritten with the final record when it ends.
+//! Both are upserts: a start reported again (at answer, with `answer_ms`) updates a record
+//! that is still open, so a record a crash leaves open says whether the call was up; and an
+//! end whose start was never saved (the database refused it for a moment) still leaves its
+//! record. A start never reopens a closed record.
+
+use pbx::{CallRecord, Disposition, LegStats};
+use sqlx::{ColumnIndex, Decode, Row, Type};
+
+use crate::backend::{Backend, with_pool};
+use crate::error::StoreError;
+
+/// Every column, in the order `INSERT` binds them and `record` reads them.
+macro_rules! columns {
+    () => {
+        "id, call_id, caller, callee, dialed, start_ms, answer_ms, end_ms, duration, billable, \
+         disposition, sip_cause, codec_a, codec_b, \
+         a_packets_in, a_bytes_in, a_packets_out, a_lost, a_jitter_ms, a_rtcp_lost, \
+         a_rtcp_jitter_ms, \
+         b_packets_in, b_bytes_in, b_packets_out, b_lost, b_jitter_ms, b_rtcp_lost, \
+         b_rtcp_jitter_ms"
+    };
+}
+
+macro_rules! insert {
+    () => {
+        concat!(
+            "INSERT INTO cdrs (",
+            columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)"
+        )
+    };
+}
+
+/// Every column but the id from `excluded`, for both upserts.
+macro_rules! update_all {
+    () => {
+        " ON CONFLICT (id) DO UPDATE SET call_id = excluded.call_id, caller = excluded.caller, \
+     callee = excluded.callee, dialed = excluded.dialed, start_ms = excluded.start_ms, \
+     answer_ms = excluded.answer_ms, end_ms = excluded.end_ms, duration = excluded.duration, \
+     billable = excluded.billable, disposition = excluded.disposition, \
+     sip_cause = excluded.sip_cause, codec_a = excluded.codec_a, codec_b = excluded.codec_b, \
+     a_packets_in = excluded.a_packets_in, a_bytes_in = excluded.a_bytes_in, \
+     a_packets_out = excluded.a_packets_out, a_lost = excluded.a_lost, \
+     a_jitter_ms = excluded.a_jitter_ms, a_rtcp_lost = excluded.a_rtcp_lost, \
+     a_rtcp_jitter_ms = excluded.a_rtcp_jitter_ms, \
+     b_packets_in = excluded.b_packets_in, b_bytes_in = excluded.b_bytes_in, \
+     b_packets_out = excluded.b_packets_out, b_lost = excluded.b_lost, \
+     b_jitter_ms = excluded.b_jitter_ms, b_rtcp_lost = excluded.b_rtcp_lost, \
+     b_rtcp_jitter_ms = excluded.b_rtcp_jitter_ms"
+    };
+}
+
+const UPSERT_OPEN: &str = concat!(insert!(), update_all!(), " WHERE cdrs.end_ms IS NULL");
+
+const UPSERT_ENDED: &str = concat!(insert!(), update_all!());
+
+const SELECT_SINCE: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM cdrs WHERE start_ms >= $1 ORDER BY start_ms DESC, id DESC LIMIT $2"
+);
+
+/// Closes what a stopped server left open: answered calls end answered, the rest failed;
+/// the SIP cause stays what it was.
+const CLOSE_OPEN: &str = "UPDATE cdrs SET end_ms = $1, \
+     disposition = CASE WHEN answer_ms IS NULL THEN 'failed' ELSE 'answered' END, \
+     duration = CASE WHEN $1 > start_ms THEN ($1 - start_ms) / 1000 ELSE 0 END, \
+     billable = CASE WHEN answer_ms IS NOT NULL AND $1 > answer_ms \
+     THEN ($1 - answer_ms) / 1000 ELSE 0 END \
+     WHERE end_ms IS NULL";
+
+/// One queued write: the record as it was when the call started (or was answered: the
+/// start reported again) or ended.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum CdrWrite {
+    Started(Box<CallRecord>),
+    Ended(Box<CallRecord>),
+}
+
+impl CdrWrite {
+    pub fn record(&self) -> &CallRecord {
+        match self {
+            CdrWrite::Started(r) | CdrWrite::Ended(r) => r,
+        }
+    }
+}
+
+impl Backend {
+    /// Applies the writes in order in one transaction.
+    pub async fn write_records(&self, writes: &[CdrWrite]) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for write in writes {
+                let (sql, r) = match write {
+                    CdrWrite::Started(r) => (UPSERT_OPEN, r),
+                    CdrWrite::Ended(r) => (UPSERT_ENDED, r),
+                };
+                let leg = |l: &LegStats| {
+                    (
+                        to_i64(l.packets_in),
+                        to_i64(l.bytes_in),
+                        to_i64(l.packets_out),
+                        to_i64(l.lost),
+                        l.jitter_ms,
+                        l.rtcp_lost.map(to_i64),
+                        l.rtcp_jitter_ms,
+                    )
+                };
+                let (a, b) = (leg(&r.leg_a), leg(&r.leg_b));
+                sqlx::query(sql)
+                    .bind(&r.id)
+                    .bind(&r.call_id)
+                    .bind(&r.caller)
+                    .bind(&r.callee)
+                    .bind(&r.dialed)
+                    .bind(r.start_ms)
+                    .bind(r.answer_ms)
+                    .bind(r.end_ms)
+                    .bind(r.duration_secs())
+                    .bind(r.billable_secs())
+                    .bind(r.disposition.as_str())
+                    .bind(r.sip_cause.map(i64::from))
+                    .bind(r.codec_a.as_deref())
+                    .bind(r.codec_b.as_deref())
+                    .bind(a.0).bind(a.1).bind(a.2).bind(a.3).bind(a.4).bind(a.5).bind(a.6)
+                    .bind(b.0).bind(b.1).bind(b.2).bind(b.3).bind(b.4).bind(b.5).bind(b.6)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Ends every open record at `now_ms` (see `CLOSE_OPEN`); returns how many.
+    pub async fn close_open_records(&self, now_ms: i64) -> Result<u64, StoreError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query(CLOSE_OPEN)
+                .bind(now_ms)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        }))
+    }
+
+    /// Records of calls that started at or after `since_ms`, newest first, at most `limit`.
+    /// A row that does not read back is skipped with a warning.
+    pub async fn list_records(
+        &self,
+        since_ms: Option<i64>,
+        limit: Option<u32>,
+    ) -> Result<Vec<CallRecord>, StoreError> {
+        let records = with_pool!(self, pool => {
+            sqlx::query(SELECT_SINCE)
+                .bind(since_ms.unwrap_or(i64::MIN))
+                .bind(limit.map_or(i64::MAX, i64::from))
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .filter_map(|row| {
+                    record(row)
+                        .inspect_err(|e| tracing::warn!("skipping a call record: {e}"))
+                        .ok()
+                })
+                .collect()
+        });
+        Ok(records)
+    }
+}
+
+/// Counters past i64::MAX (never in practice) are stored as i64::MAX.
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+/// Reads one row of `SELECT_SINCE` (either database's row type).
+fn record<'r, R>(row: &'r R) -> Result<CallRecord, StoreError>
+where
+    R: Row,
+    for<'a> &'a str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    f64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let id: String = row.try_get("id")?;
+    let corrupt = |what: &str| StoreError::Corrupt(format!("call record {id}: {what}"));
+    let disposition: String = row.try_get("disposition")?;
+    let sip_cause: Option<i64> = row.try_get("sip_cause")?;
+    let leg = |p: &str| -> Result<LegStats, StoreError> {
+        let col = |name: &str| format!("{p}_{name}");
+        let int = |name: &str| row.try_get::<i64, _>(col(name).as_str()).map(to_u64);
+        Ok(LegStats {
+            packets_in: int("packets_in")?,
+            bytes_in: int("bytes_in")?,
+            packets_out: int("packets_out")?,
+            lost: int("lost")?,
+            jitter_ms: row.try_get(col("jitter_ms").as_str())?,
+            rtcp_lost: row
+                .try_get::<Option<i64>, _>(col("rtcp_lost").as_str())?
+                .map(to_u64),
+            rtcp_jitter_ms: row.try_get(col("rtcp_jitter_ms").as_str())?,
+        })
+    };
+    Ok(CallRecord {
+        call_id: row.try_get("call_id")?,
+        caller: row.try_get("caller")?,
+        callee: row.try_get("callee")?,
+        dialed: row.try_get("dialed")?,
+        start_ms: row.try_get("start_ms")?,
+        answer_ms: row.try_get("answer_ms")?,
+        end_ms: row.try_get("end_ms")?,
+        disposition: disposition
+            .parse::<Disposition>()
+            .map_err(|_| corrupt("disposition"))?,
+        sip_cause: sip_cause
+            .map(u16::try_from)
+            .transpose()
+            .map_err(|_| corrupt("sip_cause"))?,
+        codec_a: row.try_get("codec_a")?,
+        codec_b: row.try_get("codec_b")?,
+        leg_a: leg("a")?,
+        leg_b: leg("b")?,
+        id,
+    })
+}

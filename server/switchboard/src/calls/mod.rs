@@ -1,0 +1,23 @@
+//! Calls between extensions: Switchboard as a back-to-back user agent. Each call is one
+//! tokio task that owns both legs' dialogs and the media relay; the endpoint routes every
+//! message that belongs to a call into that task's queue (`router`). The task reads like the
+//! call flow: authenticate, route, ring (forking to every registered phone), then relay
+//! in-dialog requests until one side hangs up. Decisions are pure functions of `pbx`.
+
+pub mod context;
+pub mod events;
+mod leg;
+mod record;
+mod ring;
+pub mod router;
+mod sdp;
+mod session;
+mod setup;
+mod task;
+mod transfer;
+
+pub use context::CallContext;
+pub use events::CallEvent;
+pub use record::now_ms;
+pub use router::CallRouter;
+pub use task::spawn_call;

@@ -1,0 +1,81 @@
+//! The call's side of the media relay: what each leg's SDP tells the relay, and the SDP each
+//! leg gets (the other leg's codecs and direction, our address and port).
+
+use std::net::IpAddr;
+
+use media::relay::Side;
+use media::sdp::{Anchor, SessionDescription};
+
+use super::leg;
+use super::task::Call;
+
+/// Whether an offer can be relayed: it parses and has an audio stream.
+pub(super) fn usable(sdp: &str) -> bool {
+    SessionDescription::parse(sdp)
+        .map(|s| audio_index(&s).is_some())
+        .unwrap_or(false)
+}
+
+fn audio_index(s: &SessionDescription) -> Option<usize> {
+    s.media
+        .iter()
+        .position(|m| m.kind.eq_ignore_ascii_case("audio") && m.port != 0)
+}
+
+impl Call {
+    /// Points the relay's `side` at what this SDP (from that side's peer) says, and returns
+    /// the codec it names first.
+    pub(super) fn learn_media(&mut self, side: Side, sdp: &str) -> Option<String> {
+        let parsed = SessionDescription::parse(sdp).ok()?;
+        let index = audio_index(&parsed)?;
+        let m = parsed.media.get(index)?;
+        let rtp = parsed.remote_rtp(index)?;
+        let rtcp = parsed.remote_rtcp(index).unwrap_or(rtp);
+        let pts = m.payload_types();
+        let first = pts.first().copied();
+        let (codec, rate) = first
+            .and_then(|pt| m.rtpmap(pt).or_else(|| static_codec(pt)))
+            .unwrap_or_else(|| ("unknown".to_owned(), 8000));
+        if let Some(media) = &self.media {
+            media.set_remote(side, rtp, rtcp, pts, rate);
+        }
+        let name = format!("{codec}/{rate}");
+        match side {
+            Side::A => self.record.codec_a = Some(name.clone()),
+            Side::B => self.record.codec_b = Some(name.clone()),
+        }
+        Some(name)
+    }
+
+    /// The SDP to send a leg on `side`, made from the other leg's `sdp`: our address, the
+    /// relay port of `side`, origin kept per leg by `anchor`.
+    pub(super) fn anchored(
+        &self,
+        anchor: &mut Anchor,
+        side: Side,
+        sent_by: &str,
+        sdp: &str,
+    ) -> Option<String> {
+        let parsed = SessionDescription::parse(sdp).ok()?;
+        let ip: IpAddr = self.ctx.public_ip.or_else(|| leg::local_ip(sent_by))?;
+        let port = self.media.as_ref()?.port(side);
+        let audio = audio_index(&parsed);
+        let ports: Vec<u16> = (0..parsed.media.len())
+            .map(|i| if Some(i) == audio { port } else { 0 })
+            .collect();
+        Some(anchor.rewrite(&parsed, ip, &ports).to_string())
+    }
+}
+
+/// RFC 3551's static payload types, for SDP that lists them without rtpmap.
+fn static_codec(pt: u8) -> Option<(String, u32)> {
+    let name = match pt {
+        0 => "PCMU",
+        3 => "GSM",
+        8 => "PCMA",
+        9 => "G722",
+        18 => "G729",
+        _ => return None,
+    };
+    Some((name.to_owned(), 8000))
+}

@@ -1,0 +1,299 @@
+//! A call's task: from the caller's INVITE to the last BYE.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use media::relay::Side;
+use pbx::call::{Dialog, session_timer};
+use pbx::{CallRecord, CallRecords, Disposition, Extension};
+use sip::transaction::TransactionId;
+use sip::{HeaderName, Message, Request, Response};
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+
+use super::context::CallContext;
+use super::events::CallEvent;
+use super::leg::{self, Leg};
+use super::record;
+use super::router::CallSender;
+use crate::endpoint::Endpoint;
+use crate::endpoint::transactions::Peer;
+use crate::media::CallMedia;
+use crate::random;
+
+/// Starts the task for a new INVITE (no To tag) that passed validation.
+pub fn spawn_call(
+    ep: Arc<Endpoint>,
+    ctx: Arc<CallContext>,
+    id: TransactionId,
+    invite: Request,
+    peer: Peer,
+) {
+    let (tx, rx) = unbounded_channel();
+    // Before anything can be sent: a CANCEL must find the call.
+    ep.calls().bind_transaction(id, &tx);
+    tokio::spawn(async move {
+        let ep2 = ep.clone();
+        run(ep, ctx, tx, rx, id, invite, peer).await;
+        ep2.calls().forget_transaction(id);
+    });
+}
+
+/// Everything a call task holds.
+pub(super) struct Call {
+    pub ep: Arc<Endpoint>,
+    pub ctx: Arc<CallContext>,
+    pub tx: CallSender,
+    pub rx: UnboundedReceiver<CallEvent>,
+    pub handle: u64,
+    pub record: CallRecord,
+    /// The caller's INVITE server transaction and request.
+    pub invite_id: TransactionId,
+    pub invite: Request,
+    pub caller: Extension,
+    pub a: Leg,
+    /// The callee's leg, once answered.
+    pub b: Option<Leg>,
+    pub media: Option<CallMedia>,
+    /// Extensions whose call slot this call holds.
+    pub slots: Vec<String>,
+    /// Our sent-by towards the caller, e.g. "SIP/2.0/UDP 127.0.0.1:5060".
+    pub a_sent_by: String,
+    /// RFC 4028 interval agreed with the caller.
+    pub session_interval: Option<u32>,
+    /// Client transactions whose 2xx must be ACKed and hung up if they come late (forks
+    /// we cancelled), with the dialog and peer to do it with.
+    pub lost_forks: Vec<super::ring::Fork>,
+    /// Dialog keys to forget at the end.
+    pub dialogs: Vec<(String, String)>,
+}
+
+async fn run(
+    ep: Arc<Endpoint>,
+    ctx: Arc<CallContext>,
+    tx: CallSender,
+    rx: UnboundedReceiver<CallEvent>,
+    id: TransactionId,
+    invite: Request,
+    peer: Peer,
+) {
+    let caller = match ctx
+        .auth
+        .authenticate(&invite, &ctx.store, crate::endpoint::now_unix())
+        .await
+    {
+        Ok(ext) => ext,
+        Err(resp) => {
+            ep.call_respond(id, resp);
+            return;
+        }
+    };
+    let a_sent_by = ep.via_for(&peer.flow);
+    let contact = leg::contact_for(&a_sent_by);
+    let tag = random::token(16);
+    let dialog = match Dialog::for_incoming(&invite, &tag, &contact) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::debug!("call: INVITE headers unusable: {e}");
+            ep.call_respond(id, Response::for_request(&invite, 400, "Bad Request"));
+            return;
+        }
+    };
+    let a = Leg::new(dialog, peer, Side::A, &caller.number);
+    ep.calls().bind_dialog(&a.dialog.call_id, &tag, &tx);
+    let call_uid = random::token(24);
+    let dialed = dialed_number(&invite);
+    let handle = ep.calls().begin(&call_uid, &caller.number, &tx);
+    let record = record::open(&call_uid, &a.dialog.call_id, &caller.number, &dialed);
+    let mut call = Call {
+        ep,
+        ctx,
+        tx,
+        rx,
+        handle,
+        record,
+        invite_id: id,
+        invite,
+        caller,
+        a,
+        b: None,
+        media: None,
+        slots: Vec::new(),
+        a_sent_by,
+        session_interval: None,
+        lost_forks: Vec::new(),
+        dialogs: vec![(String::new(), String::new())],
+    };
+    call.dialogs = vec![(call.a.dialog.call_id.clone(), tag)];
+    call.ctx.store.call_started(&call.record);
+    let (disposition, cause) = call.setup_and_run(&dialed).await;
+    call.finish(disposition, cause).await;
+}
+
+impl Call {
+    /// Admission, routing, ringing and, if answered, the conversation. Returns how it ended.
+    async fn setup_and_run(&mut self, dialed: &str) -> (Disposition, Option<u16>) {
+        let caller = self.caller.number.clone();
+        if !self
+            .ep
+            .calls()
+            .try_take_slot(&caller, self.caller.features.max_calls)
+        {
+            tracing::info!(caller = %caller, "call refused: caller at its call limit");
+            self.reject(403, "Call Limit Reached");
+            return (Disposition::Failed, Some(403));
+        }
+        self.slots.push(caller);
+        match session_timer::ask(&self.invite) {
+            session_timer::Ask::TooSmall => {
+                let mut resp = Response::for_request(&self.invite, 422, "");
+                resp.headers
+                    .push(HeaderName::MinSe, session_timer::MIN_SE.to_string());
+                self.respond_a_final(resp);
+                return (Disposition::Failed, Some(422));
+            }
+            session_timer::Ask::Interval(s) => self.session_interval = Some(s),
+            session_timer::Ask::None => {}
+        }
+        let offer = self.offer_of_caller();
+        if let Err(status) = offer {
+            self.reject(status, "");
+            return (Disposition::Failed, Some(status));
+        }
+        match self.ctx.media.open_call() {
+            Ok(m) => self.media = Some(m),
+            Err(e) => {
+                tracing::warn!("call: no media ports: {e}");
+                self.reject(503, "No Media Ports");
+                return (Disposition::Failed, Some(503));
+            }
+        }
+        if let Ok(Some(sdp)) = offer {
+            self.learn_media(Side::A, &sdp);
+            self.a.remote_sdp = Some(sdp);
+        }
+        match self.place(dialed).await {
+            super::setup::Placed::Answered(b, answer) => self.converse(b, answer).await,
+            super::setup::Placed::Failed {
+                status,
+                disposition,
+            } => {
+                self.reject(status, "");
+                (disposition, Some(status))
+            }
+            super::setup::Placed::Cancelled => {
+                self.reject(487, "");
+                (Disposition::Cancelled, Some(487))
+            }
+        }
+    }
+
+    /// The caller's SDP offer, if the INVITE has one: `Err(488)` when it is unusable.
+    fn offer_of_caller(&self) -> Result<Option<String>, u16> {
+        match leg::sdp_body(self.invite.content_type(), &self.invite.body) {
+            None if !self.invite.body.is_empty() => Err(415),
+            None => Ok(None),
+            Some(sdp) if super::sdp::usable(&sdp) => Ok(Some(sdp)),
+            Some(_) => Err(488),
+        }
+    }
+
+    /// A final non-2xx answer to the caller's INVITE.
+    pub fn reject(&mut self, status: u16, reason: &str) {
+        let resp = self.a.dialog.response(&self.invite, status);
+        let mut resp = resp;
+        if !reason.is_empty() {
+            resp.reason = reason.to_owned();
+        }
+        self.respond_a_final(resp);
+    }
+
+    fn respond_a_final(&mut self, mut resp: Response) {
+        resp.headers.remove(&HeaderName::Contact);
+        if resp.to_tag().is_none() {
+            resp.set_to_tag(&self.a.dialog.local_tag).ok();
+        }
+        self.ep.call_respond(self.invite_id, resp);
+    }
+
+    /// Sends a request on a leg's flow in a client transaction owned by this call.
+    pub fn send(&self, peer: &Peer, req: Request) -> Option<TransactionId> {
+        self.ep.call_request(peer, req, &self.tx)
+    }
+
+    /// Sends an ACK (or any message) outside transactions.
+    pub fn send_stateless(&self, peer: &Peer, msg: Message) {
+        self.ep.call_stateless(peer, msg);
+    }
+
+    /// Waits for the next event; `None` when the deadline passes first.
+    pub async fn next_event(
+        &mut self,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Option<CallEvent> {
+        match deadline {
+            Some(d) => tokio::time::timeout_at(d, self.rx.recv())
+                .await
+                .ok()
+                .flatten(),
+            None => self.rx.recv().await,
+        }
+    }
+
+    /// Sent-by for requests towards `peer`.
+    pub fn sent_by(&self, peer: &Peer) -> String {
+        self.ep.via_for(&peer.flow)
+    }
+
+    async fn finish(mut self, disposition: Disposition, cause: Option<u16>) {
+        let now = record::now_ms();
+        self.record.end_ms = Some(now);
+        self.record.disposition = disposition;
+        self.record.sip_cause = cause;
+        if let Some(m) = &self.media {
+            self.record.leg_a = record::leg_stats(&m.stats(Side::A));
+            self.record.leg_b = record::leg_stats(&m.stats(Side::B));
+        }
+        if let Some(m) = self.media.take() {
+            m.close().await;
+        }
+        self.record.codec_a = self.a.codec.clone().or(self.record.codec_a.take());
+        self.ctx.store.call_ended(&self.record);
+        tracing::info!(
+            call = %self.record.id,
+            caller = %self.record.caller,
+            callee = %self.record.callee,
+            dialed = %self.record.dialed,
+            disposition = %disposition,
+            cause = ?cause,
+            seconds = self.record.duration_secs(),
+            "call ended"
+        );
+        for ext in &self.slots {
+            self.ep.calls().release_slot(ext);
+        }
+        for (call_id, tag) in &self.dialogs {
+            self.ep.calls().forget_dialog(call_id, tag);
+        }
+        self.ep.calls().end(self.handle);
+    }
+
+    pub fn keep_dialog(&mut self, call_id: &str, tag: &str) {
+        self.ep.calls().bind_dialog(call_id, tag, &self.tx);
+        self.dialogs.push((call_id.to_owned(), tag.to_owned()));
+    }
+}
+
+/// The number the caller dialed: the Request-URI's user part (a tel: URI's number).
+pub(super) fn dialed_number(invite: &Request) -> String {
+    match &invite.uri {
+        sip::Uri::Sip(u) => u
+            .user_unescaped()
+            .map(|u| u.into_owned())
+            .unwrap_or_default(),
+        sip::Uri::Tel(t) => t.number.clone(),
+        sip::Uri::Other { .. } => String::new(),
+    }
+}
+
+/// How long to wait for an ACK before giving up on a 2xx (RFC 3261 §13.3.1.4: 64*T1).
+pub(super) const ACK_WAIT: Duration = Duration::from_secs(32);

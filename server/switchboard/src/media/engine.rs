@@ -1,0 +1,100 @@
+//! The engine: port pool, socket binding, call accounting.
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use ::media::ports::PortPool;
+use ::media::relay::Relay;
+use tokio::sync::oneshot;
+
+use super::socket::{Pair, bind_pair};
+use super::{CallMedia, MediaError, lock};
+
+/// The media side of the server. Cheap to clone (shared state behind an `Arc`).
+#[derive(Clone)]
+pub struct MediaEngine {
+    shared: Arc<Shared>,
+}
+
+pub(super) struct Shared {
+    bind_ip: IpAddr,
+    range: (u16, u16),
+    pub(super) pool: Mutex<PortPool>,
+    active: AtomicUsize,
+}
+
+impl Shared {
+    pub(super) fn range(&self) -> (u16, u16) {
+        self.range
+    }
+
+    pub(super) fn bind_ip(&self) -> IpAddr {
+        self.bind_ip
+    }
+}
+
+/// Held by a call's task: the call counts as active until the task has ended.
+pub(super) struct ActiveCall(Arc<Shared>);
+
+impl Drop for ActiveCall {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl MediaEngine {
+    /// Relays on `bind_ip` with RTP ports from `ports.0..=ports.1` (even RTP, RTCP = RTP + 1).
+    pub fn new(bind_ip: IpAddr, ports: (u16, u16)) -> MediaEngine {
+        MediaEngine {
+            shared: Arc::new(Shared {
+                bind_ip,
+                range: ports,
+                pool: Mutex::new(PortPool::new(ports.0, ports.1)),
+                active: AtomicUsize::new(0),
+            }),
+        }
+    }
+
+    pub fn bind_ip(&self) -> IpAddr {
+        self.shared.bind_ip
+    }
+
+    /// Binds a port pair for each side and starts the call's relay task. Must be called
+    /// inside a tokio runtime.
+    pub fn open_call(&self) -> Result<CallMedia, MediaError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| MediaError::NoRuntime)?;
+        let a = bind_pair(&self.shared)?;
+        // On error `a` is dropped here: its sockets close, its ports go back.
+        let b = bind_pair(&self.shared)?;
+        let ports = [a.port(), b.port()];
+        let relay = Arc::new(Mutex::new(Relay::new()));
+        let (stop_tx, stop_rx) = oneshot::channel();
+        self.shared.active.fetch_add(1, Ordering::Relaxed);
+        let active = ActiveCall(self.shared.clone());
+        let task = runtime.spawn(run(relay.clone(), a, b, stop_rx, active));
+        Ok(CallMedia::new(ports, relay, stop_tx, task))
+    }
+
+    /// Calls whose relay task is running.
+    pub fn active_calls(&self) -> usize {
+        self.shared.active.load(Ordering::Relaxed)
+    }
+
+    /// UDP ports held by calls (RTP and RTCP: four per call).
+    pub fn ports_in_use(&self) -> usize {
+        2 * lock(&self.shared.pool).in_use()
+    }
+}
+
+/// The relay task of one call. Its locals drop in reverse order on exit: the sockets close
+/// before the port leases release, so a released port can be bound again at once.
+async fn run(
+    relay: Arc<Mutex<Relay>>,
+    a: Pair,
+    b: Pair,
+    stop: oneshot::Receiver<()>,
+    _active: ActiveCall,
+) {
+    super::call::relay_loop(&relay, &a, &b, stop).await;
+}

@@ -1,0 +1,36 @@
+//! The tokio driver of the anchored RTP relay (`media::relay`, sans-IO).
+//!
+//! A [`MediaEngine`] owns the RTP port pool (`[media] rtp_ports`). Each call opens a
+//! [`CallMedia`]: four UDP sockets (side A RTP/RTCP, side B RTP/RTCP on consecutive ports)
+//! and one task that waits on all four, asks the `Relay` what to do with each datagram and
+//! sends it out of the other side's socket. Sends never wait: when a socket buffer is full
+//! the packet is dropped (late audio is worse than lost audio) and counted as not sent.
+//!
+//! The ports go back to the pool when the task ends, after its sockets are closed:
+//! `CallMedia::close().await` returns once that happened; dropping a `CallMedia` ends the
+//! task too, a moment later.
+
+mod call;
+mod engine;
+mod socket;
+
+pub use ::media::relay::{Side, Stats};
+pub use call::CallMedia;
+pub use engine::MediaEngine;
+
+/// Why a call's media could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error("no free RTP port pair in {first}-{last}")]
+    NoPorts { first: u16, last: u16 },
+    #[error("cannot bind RTP/RTCP ports {port}/{}: {source}", port + 1)]
+    Bind { port: u16, source: std::io::Error },
+    #[error("media needs a tokio runtime")]
+    NoRuntime,
+}
+
+/// Locks a mutex, recovering from poisoning: the data (counters, a port pool) stays usable
+/// after a panic elsewhere, and a media path must not cascade panics.
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
