@@ -3,8 +3,8 @@
 # machine. Idempotent and fast when everything is there: it looks for each command first and
 # calls apt only for what is missing (one `apt-get update`, then one install).
 #
-#   scripts/ensure-deps.sh          # run + test: C toolchain, pkg-config, sipp, node + npm
-#                                   # and e2e/jssip's npm packages (npm ci)
+#   scripts/ensure-deps.sh          # run + test: C toolchain, pkg-config, sipp, baresip,
+#                                   # node + npm and e2e/jssip's npm packages (npm ci)
 #   scripts/ensure-deps.sh bench    # the above + kamailio (the reference registrar)
 #
 # The Rust toolchain itself is not installed here: Debian's rustc is too old for edition 2024,
@@ -31,6 +31,9 @@ if [[ "$profile" != run ]]; then
   # ... and runs JsSIP (e2e/jssip/) in Node for the SIP-over-WebSocket checks.
   wanted[node]=nodejs
   wanted[npm]=npm
+  # e2e/calls.sh: baresip as a real phone (its G.711, aufile, sndfile and alsa modules
+  # are in the package; alsa's "null" device stands in for a sound card).
+  wanted[baresip]=baresip-core
 fi
 if [[ "$profile" == bench ]]; then
   wanted[kamailio]=kamailio

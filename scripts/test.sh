@@ -3,7 +3,8 @@
 #   1. cargo test --workspace: unit tests, protocol scenarios, loopback integration
 #      (SQLite and PostgreSQL), doc tests
 #   2. e2e/interop.sh: sipp against the real server over UDP and TCP
-# Both layers always run (a failure in one does not hide the other's results); the exit
+#   3. e2e/calls.sh: calls through the server with sipp and baresip as the phones
+# Every layer always runs (a failure in one does not hide the other's results); the exit
 # status is non-zero when either failed. The last line is "N passed, N failed" over both,
 # because cargo's own last line is the doc tests of the last crate, often "0 passed".
 set -uo pipefail
@@ -11,7 +12,7 @@ set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root" || exit 1
 log="$(mktemp "${TMPDIR:-/tmp}/switchboard-test.XXXXXX")"
-trap 'rm -f "$log" "$log.interop"' EXIT
+trap 'rm -f "$log" "$log.interop" "$log.calls"' EXIT
 
 cargo test --workspace --no-fail-fast 2>&1 | tee "$log"
 cargo_rc=${PIPESTATUS[0]}
@@ -20,6 +21,11 @@ echo
 echo "== interop (e2e/interop.sh) =="
 e2e/interop.sh 2>&1 | tee "$log.interop"
 interop_rc=${PIPESTATUS[0]}
+
+echo
+echo "== calls (e2e/calls.sh) =="
+e2e/calls.sh 2>&1 | tee "$log.calls"
+calls_rc=${PIPESTATUS[0]}
 
 # Sum cargo's "test result: ok. N passed; N failed; N ignored; ..." lines.
 read -r c_passed c_failed c_ignored < <(awk '
@@ -34,12 +40,17 @@ read -r c_passed c_failed c_ignored < <(awk '
 read -r i_passed i_failed < <(awk '
   /^[0-9]+ passed, [0-9]+ failed/ { p = $1; f = $3 + 0 }
   END { print p + 0, f + 0 }' "$log.interop")
+read -r k_passed k_failed < <(awk '
+  /^[0-9]+ passed, [0-9]+ failed/ { p = $1; f = $3 + 0 }
+  END { print p + 0, f + 0 }' "$log.calls")
 # A crate that failed to compile reports no "test result" line: count it as a failure.
 if [[ $cargo_rc != 0 && $c_failed == 0 ]]; then c_failed=1; fi
 if [[ $interop_rc != 0 && $i_failed == 0 ]]; then i_failed=1; fi
+if [[ $calls_rc != 0 && $k_failed == 0 ]]; then k_failed=1; fi
 
 echo
 echo "cargo test: $c_passed passed, $c_failed failed, $c_ignored ignored (exit $cargo_rc)"
 echo "interop:    $i_passed passed, $i_failed failed (exit $interop_rc)"
-echo "$((c_passed + i_passed)) passed, $((c_failed + i_failed)) failed"
-[[ $cargo_rc == 0 && $interop_rc == 0 ]]
+echo "calls:      $k_passed passed, $k_failed failed (exit $calls_rc)"
+echo "$((c_passed + i_passed + k_passed)) passed, $((c_failed + i_failed + k_failed)) failed"
+[[ $cargo_rc == 0 && $interop_rc == 0 && $calls_rc == 0 ]]
