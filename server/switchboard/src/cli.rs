@@ -246,6 +246,92 @@ mod tests {
     }
 
     #[test]
+    fn extension_set_values() {
+        let cli = parse(&[
+            "extension",
+            "set",
+            "100",
+            "--forward-busy",
+            "off",
+            "--forward-always",
+            "101",
+            "--dnd",
+            "ON",
+            "--max-calls",
+            "off",
+            "--class",
+            "Local",
+        ]);
+        match cli.map(|c| c.command) {
+            Ok(Command::Extension(ExtensionCommand::Set {
+                forward_always,
+                forward_busy,
+                forward_noanswer,
+                dnd,
+                max_calls,
+                class,
+                ring_timeout,
+                ..
+            })) => {
+                assert_eq!(forward_always, Some(Clearable(Some("101".into()))));
+                assert_eq!(forward_busy, Some(Clearable(None)));
+                assert_eq!(forward_noanswer, None);
+                assert_eq!(dnd, Some(true));
+                assert_eq!(max_calls, Some(Clearable(None)));
+                assert_eq!(class, Some(CallClass::Local));
+                assert_eq!(ring_timeout, None);
+            }
+            other => panic!("{other:?}"),
+        }
+        for bad in [
+            &["--class", "emergency"][..],
+            &["--dnd", "yes"],
+            &["--max-calls", "0"],
+            &["--ring-timeout", "-1"],
+        ] {
+            let args: Vec<&str> = ["extension", "set", "100"]
+                .iter()
+                .chain(bad)
+                .copied()
+                .collect();
+            assert!(parse(&args).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn dialplan_add_takes_exactly_one_action() {
+        let cli = parse(&[
+            "dialplan",
+            "add",
+            "_9.",
+            "--reject",
+            "403",
+            "--position",
+            "-5",
+        ]);
+        match cli.map(|c| c.command) {
+            Ok(Command::Dialplan(DialplanCommand::Add {
+                pattern,
+                reject,
+                position,
+                busy,
+                ..
+            })) => {
+                assert_eq!(pattern, "_9.");
+                assert_eq!(reject, Some(403));
+                assert_eq!(position, Some(-5));
+                assert!(!busy);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(parse(&["dialplan", "add", "_9."]).is_err());
+        assert!(parse(&["dialplan", "add", "_9.", "--busy", "--route", "x"]).is_err());
+        assert!(parse(&["dialplan", "add", "_9.", "--busy", "--class", "emergency"]).is_ok());
+        assert!(parse(&["cdr", "list", "--since", "2h", "--limit", "5", "--json"]).is_ok());
+        assert!(parse(&["cdr", "list", "--since", "soon"]).is_err());
+    }
+
+    #[test]
     fn numbers_are_checked() {
         assert!(check_number("100").is_ok());
         assert!(check_number("123456789012345").is_ok());

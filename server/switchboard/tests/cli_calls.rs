@@ -55,7 +55,18 @@ fn fails(dir: &Path, args: &[&str], code: i32) -> String {
 fn extension_set_shows_in_list() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    ok(d, &["extension", "add", "1001", "--password", "pw", "--name", "Alice"]);
+    ok(
+        d,
+        &[
+            "extension",
+            "add",
+            "1001",
+            "--password",
+            "pw",
+            "--name",
+            "Alice",
+        ],
+    );
     ok(d, &["extension", "add", "1002", "--password", "pw"]);
 
     let out = ok(
@@ -117,7 +128,10 @@ fn extension_set_refuses_bad_input() {
 
     let err = fails(d, &["extension", "set", "1001", "--class", "premium"], 2);
     assert!(err.contains("unknown class \"premium\""), "{err}");
-    assert!(err.contains("internal, local, national or international"), "{err}");
+    assert!(
+        err.contains("internal, local, national or international"),
+        "{err}"
+    );
     let err = fails(d, &["extension", "set", "1001", "--class", "emergency"], 2);
     assert!(err.contains("unknown class"), "{err}");
     let err = fails(d, &["extension", "set", "1001", "--dnd", "maybe"], 2);
@@ -126,7 +140,11 @@ fn extension_set_refuses_bad_input() {
     assert!(err.contains("or off"), "{err}");
     let err = fails(d, &["extension", "set", "1001", "--ring-timeout", "0"], 2);
     assert!(err.contains("ring_timeout"), "{err}");
-    let err = fails(d, &["extension", "set", "1001", "--forward-busy", "10 02"], 2);
+    let err = fails(
+        d,
+        &["extension", "set", "1001", "--forward-busy", "10 02"],
+        2,
+    );
     assert!(err.contains("not a number to dial"), "{err}");
     let err = fails(d, &["extension", "set", "1001"], 2);
     assert!(err.contains("nothing to change"), "{err}");
@@ -146,7 +164,11 @@ fn dialplan_add_list_remove() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     ok(d, &["extension", "add", "1001", "--password", "pw"]);
-    assert_eq!(ok(d, &["dialplan", "list"]), "", "a fresh install has no rules");
+    assert_eq!(
+        ok(d, &["dialplan", "list"]),
+        "",
+        "a fresh install has no rules"
+    );
 
     let a = ok(d, &["dialplan", "add", "_1NXXNXXXXXX", "--route", "trunk"]);
     let b = ok(
@@ -161,9 +183,23 @@ fn dialplan_add_list_remove() {
             "international",
         ],
     );
-    let c = ok(d, &["dialplan", "add", "900", "--reject", "403", "--position", "5"]);
+    let c = ok(
+        d,
+        &[
+            "dialplan",
+            "add",
+            "900",
+            "--reject",
+            "403",
+            "--position",
+            "5",
+        ],
+    );
     let e = ok(d, &["dialplan", "add", "0", "--extension", "1001"]);
-    let (code, f, err) = run(d, &["dialplan", "add", "_8XXX", "--busy", "--class", "internal"]);
+    let (code, f, err) = run(
+        d,
+        &["dialplan", "add", "_8XXX", "--busy", "--class", "internal"],
+    );
     assert_eq!(code, 0, "{err}");
     let ids: Vec<i64> = [&a, &b, &c, &e, &f]
         .iter()
@@ -202,12 +238,19 @@ fn dialplan_refuses_bad_rules() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let err = fails(d, &["dialplan", "add", "_1[5-", "--busy"], 2);
-    assert!(err.contains("invalid dial plan rule: pattern \"_1[5-\""), "{err}");
+    assert!(
+        err.contains("invalid dial plan rule: pattern \"_1[5-\""),
+        "{err}"
+    );
     let err = fails(d, &["dialplan", "add", "12ab", "--busy"], 2);
     assert!(err.contains("pattern \"12ab\""), "{err}");
     let err = fails(d, &["dialplan", "add", "_X.", "--reject", "200"], 2);
     assert!(err.contains("400 to 699"), "{err}");
-    let err = fails(d, &["dialplan", "add", "_X.", "--busy", "--class", "premium"], 2);
+    let err = fails(
+        d,
+        &["dialplan", "add", "_X.", "--busy", "--class", "premium"],
+        2,
+    );
     assert!(err.contains("premium"), "{err}");
     // No action, or two: clap's usage error, exit 2.
     let (code, _, err) = run(d, &["dialplan", "add", "_X."]);
@@ -323,7 +366,11 @@ async fn cdr_list() {
     assert!(array[0]["answer_ms"].is_null());
     assert!(array[0]["codec_b"].is_null());
 
-    assert_eq!(since.lines().count(), 2, "header + the recent call: {since}");
+    assert_eq!(
+        since.lines().count(),
+        2,
+        "header + the recent call: {since}"
+    );
     assert!(since.contains("recent-call"));
     assert!(since_date.contains("recent-call") && !since_date.contains("old-call"));
     let limited: serde_json::Value = serde_json::from_str(&limited).expect("JSON");

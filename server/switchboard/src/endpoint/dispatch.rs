@@ -1,4 +1,5 @@
-//! Which answer a request gets before call routing exists.
+//! Which answer a request gets when no call takes it: the registrar's and OPTIONS requests,
+//! and everything calls do not claim (or all INVITEs when calls are off, as in unit tests).
 
 use sip::{HeaderName, Method, Request, Response};
 
@@ -29,8 +30,7 @@ pub fn route(req: &Request) -> Route {
         // This server has no dialogs yet, so any request inside one names a dialog we do not
         // know (RFC 3261 §12.2.2).
         _ if in_dialog => Route::Reply(481),
-        // An INVITE is well-formed and INVITE is a method we will support, but no call
-        // routing exists yet. 480 Temporarily Unavailable is what a PBX says when the callee
+        // An INVITE reaches this table only when calls are off. 480 Temporarily Unavailable is what a PBX says when the callee
         // cannot be reached right now: the caller's phone shows "unavailable" and may retry
         // later. 501 would tell phones and trunks this server can never take calls, 404
         // would claim the extension does not exist (leaking nothing useful and being wrong),

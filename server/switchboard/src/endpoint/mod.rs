@@ -226,16 +226,16 @@ impl Endpoint {
         }
     }
 
-    /// Starts a call for a new INVITE, if calls are on.
-    fn start_call(&self, id: TransactionId, request: Request, peer: Peer) -> bool {
+    /// Starts a call for a new INVITE, if calls are on; gives the INVITE back if not.
+    fn start_call(&self, id: TransactionId, request: Request, peer: &Peer) -> Option<Request> {
         let (Some(ctx), Some(me)) = (
             self.call_context.get(),
             self.me.get().and_then(Weak::upgrade),
         ) else {
-            return false;
+            return Some(request);
         };
-        crate::calls::spawn_call(me, ctx.clone(), id, request, peer);
-        true
+        crate::calls::spawn_call(me, ctx.clone(), id, request, peer.clone());
+        None
     }
 
     /// Hands a message to the call it belongs to; false when no call has it.
@@ -427,10 +427,7 @@ impl Endpoint {
     fn on_event(&self, event: Event<Peer>, deferred: &mut Vec<Deferred>) -> Option<Drained> {
         match event {
             Event::Request { id, request, peer } => {
-                let request = match self.offer_to_calls(id, request, peer.clone()) {
-                    Some(request) => request,
-                    None => return None,
-                };
+                let request = self.offer_to_calls(id, request, &peer)?;
                 let mut resp = match self.answer(id, request, peer) {
                     Answer::Tagged(resp) => resp,
                     Answer::Untagged(mut resp) => {
@@ -494,8 +491,14 @@ impl Endpoint {
     /// Gives a request to the call it belongs to (in-dialog requests; a new INVITE starts
     /// one; a CANCEL also tells the cancelled call). Returns it when the ordinary answers
     /// apply.
-    fn offer_to_calls(&self, id: TransactionId, request: Request, peer: Peer) -> Option<Request> {
-        if self.call_context.get().is_none() || sip::validate::check_request(&request).is_err() {
+    fn offer_to_calls(&self, id: TransactionId, request: Request, peer: &Peer) -> Option<Request> {
+        // The registrar's requests first: no call ever needs them, and this is their hot path.
+        if matches!(
+            request.method,
+            Method::Register | Method::Options | Method::Ack
+        ) || self.call_context.get().is_none()
+            || sip::validate::check_request(&request).is_err()
+        {
             return Some(request);
         }
         match request.method {
@@ -505,30 +508,27 @@ impl Endpoint {
                 }
                 Some(request)
             }
-            Method::Register | Method::Options | Method::Ack => Some(request),
             _ => match dialog_key(&request) {
                 Some((call_id, tag)) => {
-                    let owner = self.calls.dialog(&call_id, &tag);
-                    if self.to_call(
-                        owner,
-                        CallEvent::Request {
-                            id,
-                            request: request.clone(),
-                            peer,
-                        },
-                    ) {
-                        None
-                    } else {
-                        Some(request)
+                    let Some(sender) = self.calls.dialog(&call_id, &tag) else {
+                        return Some(request);
+                    };
+                    let event = CallEvent::Request {
+                        id,
+                        request,
+                        peer: peer.clone(),
+                    };
+                    // A call that has just ended: the usual 481 applies.
+                    match sender.send(event) {
+                        Ok(()) => None,
+                        Err(tokio::sync::mpsc::error::SendError(CallEvent::Request {
+                            request,
+                            ..
+                        })) => Some(request),
+                        Err(_) => None,
                     }
                 }
-                None if request.method == Method::Invite => {
-                    if self.start_call(id, request.clone(), peer) {
-                        None
-                    } else {
-                        Some(request)
-                    }
-                }
+                None if request.method == Method::Invite => self.start_call(id, request, peer),
                 None => Some(request),
             },
         }
