@@ -77,7 +77,10 @@ tls = "off"
 
 [registrar]
 qualify_interval = 3600
+# sipp 3.6 reads only the first challenge and does MD5; baresip 1.0 (libre) refuses the whole
+# challenge set when one of them names SHA-256. Real phones like these need the same settings.
 digest_sha256_first = false
+digest_sha256 = false
 
 [media]
 rtp_ports = "$rtp_range"

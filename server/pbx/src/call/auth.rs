@@ -13,13 +13,15 @@ pub struct CallAuthenticator(Authenticator);
 
 impl CallAuthenticator {
     /// `realm` is the SIP domain; nonces are keyed by `key` and last `max_age` seconds.
-    pub fn new(realm: &str, key: [u8; 32], max_age: u64, sha256_first: bool) -> Self {
+    /// `sha256_first` and `sha256` as in `RegistrarConfig`.
+    pub fn new(realm: &str, key: [u8; 32], max_age: u64, sha256_first: bool, sha256: bool) -> Self {
         CallAuthenticator(Authenticator::new(
             Asker::Proxy,
             realm,
             key,
             max_age,
             sha256_first,
+            sha256,
         ))
     }
 
@@ -59,7 +61,7 @@ Call-ID: c1\r\nCSeq: 1 INVITE\r\n{extra}Content-Length: 0\r\n\r\n"
     #[tokio::test]
     async fn an_invite_without_credentials_gets_a_proxy_challenge() {
         let directory = MemoryDirectory::default();
-        let auth = CallAuthenticator::new("pbx.test", [7; 32], 300, false);
+        let auth = CallAuthenticator::new("pbx.test", [7; 32], 300, false, true);
         let resp = auth
             .authenticate(&invite(""), &directory, 1000)
             .await
@@ -78,7 +80,7 @@ Call-ID: c1\r\nCSeq: 1 INVITE\r\n{extra}Content-Length: 0\r\n\r\n"
     #[tokio::test]
     async fn a_correct_answer_names_the_extension_and_a_wrong_one_gets_403() {
         let directory = MemoryDirectory::new().with("1001", "s3cret");
-        let auth = CallAuthenticator::new("pbx.test", [7; 32], 300, false);
+        let auth = CallAuthenticator::new("pbx.test", [7; 32], 300, false, true);
         let challenge = auth
             .authenticate(&invite(""), &directory, 1000)
             .await

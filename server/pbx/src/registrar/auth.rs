@@ -30,6 +30,9 @@ pub(crate) struct Authenticator {
     realm: String,
     max_age: u64,
     sha256_first: bool,
+    /// Offer SHA-256 at all (some phones refuse a challenge set that names an algorithm
+    /// they lack instead of picking the MD5 one).
+    sha256: bool,
     /// Hashed for unknown users so they take as long as known ones.
     dummy_secret: String,
 }
@@ -41,6 +44,7 @@ impl Authenticator {
         key: [u8; 32],
         max_age: u64,
         sha256_first: bool,
+        sha256: bool,
     ) -> Authenticator {
         let mint = NonceMint::new(key);
         // Not a secret that protects anything (nobody can register as an unknown user); it
@@ -53,6 +57,7 @@ impl Authenticator {
             realm: realm.to_owned(),
             max_age,
             sha256_first,
+            sha256,
             dummy_secret,
         }
     }
@@ -149,6 +154,9 @@ impl Authenticator {
             ),
         };
         for algorithm in order {
+            if algorithm == Algorithm::Sha256 && !self.sha256 {
+                continue;
+            }
             let mut challenge = Challenge::new(self.realm.as_str(), nonce.as_str(), algorithm);
             challenge.stale = stale;
             reject = reject.with(header.clone(), challenge.to_string());

@@ -43,6 +43,9 @@ pub struct RegistrarConfig {
     /// Offer SHA-256 before MD5 (RFC 8760). Some old phones pick the first challenge even
     /// when they cannot do it; those need false.
     pub sha256_first: bool,
+    /// Offer SHA-256 at all. Off for phones that refuse a challenge set naming an algorithm
+    /// they lack (libre/baresip 1.x) instead of answering the MD5 one.
+    pub sha256: bool,
 }
 
 impl RegistrarConfig {
@@ -57,6 +60,7 @@ impl RegistrarConfig {
             nonce_key,
             nonce_max_age: 300,
             sha256_first: true,
+            sha256: true,
         }
     }
 }
@@ -77,6 +81,7 @@ impl<D: Directory, L: Locations> Registrar<D, L> {
             config.nonce_key,
             config.nonce_max_age,
             config.sha256_first,
+            config.sha256,
         );
         Registrar {
             config,

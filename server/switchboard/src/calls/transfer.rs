@@ -17,6 +17,9 @@ use super::ring::{Rang, RingRequest};
 use super::session::{Conversation, LegIx};
 use super::task::Call;
 
+/// What the transferor is told when the staying party hung up while the target rang.
+const HUNG_UP_WHILE_RINGING: u16 = 487;
+
 /// How long a transferor has to hang up after a successful transfer before we do.
 const TRANSFEROR_GRACE: Duration = Duration::from_secs(2);
 
@@ -57,6 +60,11 @@ impl Call {
         };
         tracing::info!(call = %self.record.id, by = %transferor, to = %target, status, "transfer failed");
         self.notify(from, status);
+        if status == HUNG_UP_WHILE_RINGING {
+            // The party that was to be transferred hung up meanwhile: nothing is left to connect.
+            self.hang_up_both();
+            return super::session::FlowResult::End(pbx::Disposition::Answered, Some(200));
+        }
         super::session::FlowResult::Continue
     }
 
@@ -129,7 +137,7 @@ impl Call {
         {
             Rang::Answered(leg, _) => Ok(leg),
             Rang::Failed(_, status) => Err(status),
-            Rang::Cancelled => Err(487),
+            Rang::Cancelled => Err(HUNG_UP_WHILE_RINGING),
         }
     }
 

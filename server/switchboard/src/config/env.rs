@@ -93,29 +93,19 @@ const KEYS: &[(&str, &str, Setter)] = &[
             Ok(())
         },
     ),
-    // Requested by H5 (interop, sipp needs MD5 first): see config::Registrar::digest_sha256_first.
-    (
-        "SWITCHBOARD_REGISTRAR_DIGEST_SHA256_FIRST",
-        "registrar.digest_sha256_first",
-        |c, v| {
-            c.registrar.digest_sha256_first = Some(match v.trim() {
-                "true" | "1" | "yes" => true,
-                "false" | "0" | "no" => false,
-                _ => {
-                    return Err(ConfigError::Value {
-                        key: "registrar.digest_sha256_first",
-                        message: format!("{v:?} is not true or false"),
-                    });
-                }
-            });
-            Ok(())
-        },
-    ),
     (
         "SWITCHBOARD_REGISTRAR_DIGEST_SHA256_FIRST",
         "registrar.digest_sha256_first",
         |c, v| {
             c.registrar.digest_sha256_first = Some(boolean("registrar.digest_sha256_first", &v)?);
+            Ok(())
+        },
+    ),
+    (
+        "SWITCHBOARD_REGISTRAR_DIGEST_SHA256",
+        "registrar.digest_sha256",
+        |c, v| {
+            c.registrar.digest_sha256 = Some(boolean("registrar.digest_sha256", &v)?);
             Ok(())
         },
     ),

@@ -63,4 +63,5 @@ pub struct RegistrarSection {
     pub qualify_interval: Option<i64>,
     /// Added by H5 (interop): order of the two digest challenges; see config::Registrar.
     pub digest_sha256_first: Option<bool>,
+    pub digest_sha256: Option<bool>,
 }

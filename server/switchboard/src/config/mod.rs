@@ -70,6 +70,10 @@ pub struct Registrar {
     /// first; default true). Added by H5 (interop): clients that read only the first challenge
     /// and know only MD5 (sipp 3.6: "authentication must use MD5") need `false`.
     pub digest_sha256_first: bool,
+    /// Whether SHA-256 is offered at all (default true). false: MD5 only, for phones that
+    /// refuse the whole challenge when one of them names an algorithm they lack (baresip
+    /// 1.0 / libre: "Function not implemented").
+    pub digest_sha256: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -177,6 +177,7 @@ fn registrar(raw: &super::file::RegistrarSection) -> Result<Registrar, ConfigErr
         default_expires: seconds("registrar.default_expires", raw.default_expires, 3600)?,
         qualify_interval: seconds("registrar.qualify_interval", raw.qualify_interval, 60)?,
         digest_sha256_first: raw.digest_sha256_first.unwrap_or(true),
+        digest_sha256: raw.digest_sha256.unwrap_or(true),
     };
     if r.min_expires == 0 {
         return Err(ConfigError::Value {

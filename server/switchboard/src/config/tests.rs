@@ -35,7 +35,8 @@ fn empty_file_gives_the_documented_defaults() {
             max_expires: 3600,
             default_expires: 3600,
             qualify_interval: 60,
-            digest_sha256_first: true
+            digest_sha256_first: true,
+            digest_sha256: true,
         }
     );
     assert_eq!(Config::defaults(), Ok(c));
@@ -66,6 +67,7 @@ max_expires = 7200
 default_expires = 600
 qualify_interval = 0
 digest_sha256_first = false
+digest_sha256 = false
 "#,
         "x",
     )
@@ -93,6 +95,7 @@ digest_sha256_first = false
     );
     assert_eq!(c.registrar.qualify_interval, 0);
     assert!(!c.registrar.digest_sha256_first);
+    assert!(!c.registrar.digest_sha256);
 }
 
 #[test]

@@ -16,6 +16,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio_tungstenite::tungstenite;
 
+pub mod calls;
+
 pub const DOMAIN: &str = "switchboard.test";
 const WAIT: Duration = Duration::from_secs(10);
 

@@ -46,6 +46,19 @@ async fn md5_first_when_configured() {
     assert_eq!(algs, [Algorithm::Md5, Algorithm::Sha256]);
 }
 
+/// baresip 1.0 (libre) gives up on a challenge set naming any algorithm it lacks instead of
+/// answering the MD5 one, so SHA-256 can be switched off.
+#[tokio::test]
+async fn md5_only_when_sha256_is_off() {
+    let r = registrar_with(RegistrarConfig {
+        sha256: false,
+        ..config()
+    });
+    let resp = r.handle(&Reg::new("1001").build(), &flow(), T0).await;
+    let algs: Vec<Algorithm> = challenges(&resp).iter().map(|c| c.algorithm).collect();
+    assert_eq!(algs, [Algorithm::Md5]);
+}
+
 #[tokio::test]
 async fn both_algorithms_authenticate() {
     for index in [0, 1] {

@@ -30,6 +30,7 @@ pub fn config() -> RegistrarConfig {
         nonce_key: [7; 32],
         nonce_max_age: 300,
         sha256_first: true,
+        sha256: true,
     }
 }
 
