@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make bench`: whole-system load, Switchboard next to Kamailio in the same run, then the
-# criterion micro-benchmarks of the sip crate.
+# `make bench`: whole-system load, Switchboard next to Kamailio in the same run (registrations
+# here, then calls: scripts/bench-calls.sh), then the criterion micro-benchmarks of the sip crate.
 #
 # Each server in turn runs pinned to CPU 0 and receives, from sipp pinned to CPU 1, a fixed
 # rate of authenticated registrations (REGISTER, 401, REGISTER with MD5 digest, 200). We read
@@ -10,6 +10,7 @@
 #
 # Environment: BENCH_RATE (500/s), BENCH_SECONDS (20), BENCH_WARMUP (1000 calls),
 # KAMAILIO_CFG (../shared/bench/kamailio/registrar.cfg), BENCH_SKIP_CRITERION=1,
+# BENCH_SKIP_CALLS=1 (and the BENCH_CALL_* settings of scripts/bench-calls.sh),
 # SWITCHBOARD_BIN (default: cargo build --release, target/release/switchboard).
 set -euo pipefail
 
@@ -225,6 +226,11 @@ for r in "${results[@]}"; do
 done
 echo "(one stateless transaction: receive, parse, answer, send; no auth, no storage)"
 echo
+
+# --- calls: sipp uac -> server -> sipp uas, three rates (scripts/bench-calls.sh) -------------
+if [[ "${BENCH_SKIP_CALLS:-0}" != 1 ]]; then
+  SWITCHBOARD_BIN="$bin" "$root/scripts/bench-calls.sh" || echo "bench: scripts/bench-calls.sh failed (exit $?)" >&2
+fi
 
 # --- criterion ----------------------------------------------------------------------------
 if [[ "${BENCH_SKIP_CRITERION:-0}" != 1 ]]; then

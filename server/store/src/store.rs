@@ -136,10 +136,11 @@ impl Store {
             Cached::Empty => None,
         };
         let Some(_claim) = directory.claim() else {
-            // Another request is refreshing: the copy we have will do meanwhile.
+            // Another request is refreshing: the copy we have will do meanwhile, unless this
+            // process changed the table since it was read (then ask the database).
             return match stale {
-                Some(value) => Ok(value),
-                None => direct().await,
+                Some(value) if !directory.is_forced() => Ok(value),
+                _ => direct().await,
             };
         };
         match (self.refresh_directory().await, stale) {
@@ -173,14 +174,15 @@ impl Store {
     /// memory.
     async fn refresh_directory(&self) -> Result<(), StoreError> {
         let directory = &self.shared.directory;
+        let seen = directory.generation();
         let version = self.db.directory_version().await?;
         if directory.version() == Some(version) {
-            directory.confirm(version, Instant::now());
+            directory.confirm(version, Instant::now(), seen);
             return Ok(());
         }
         let rows = self.db.list_extensions().await?;
         let rules = self.db.list_rules().await?;
-        let removed = directory.replace(version, rows, rules, Instant::now());
+        let removed = directory.replace(version, rows, rules, Instant::now(), seen);
         if let Some(located) = self.shared.locations.get() {
             for number in removed {
                 located.cache.remove_aor(&number);

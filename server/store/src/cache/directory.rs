@@ -10,7 +10,7 @@
 //! This module is the bookkeeping only; `Store` does the reading (see `store.rs`).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -24,6 +24,10 @@ pub(crate) const RECHECK: Duration = Duration::from_secs(1);
 pub(crate) struct DirectoryCache {
     snapshot: RwLock<Option<Snapshot>>,
     refreshing: AtomicBool,
+    /// Bumped by every `invalidate`, even before the first copy exists. A refresh notes it
+    /// when it starts: a copy read before a change this process made must not count as
+    /// fresh (the rows may predate the change while the install comes after it).
+    generation: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -105,12 +109,25 @@ impl DirectoryCache {
         guard.as_ref().map(|s| s.version)
     }
 
-    /// The counter still reads `version`: the copy is good for another `RECHECK`.
-    pub fn confirm(&self, version: i64, now: Instant) {
+    /// Where invalidations stand; pass it back to `confirm`/`replace` from a refresh that
+    /// started now.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Whether this process changed the table since the copy was read.
+    pub fn is_forced(&self) -> bool {
+        let guard = self.snapshot.read().unwrap_or_else(|p| p.into_inner());
+        guard.as_ref().is_some_and(|s| s.forced)
+    }
+
+    /// The counter still reads `version`: the copy is good for another `RECHECK`, unless
+    /// this process changed the table since `seen` (the refresh's start).
+    pub fn confirm(&self, version: i64, now: Instant, seen: u64) {
         let mut guard = self.snapshot.write().unwrap_or_else(|p| p.into_inner());
         if let Some(snap) = guard.as_mut().filter(|s| s.version == version) {
             snap.checked = now;
-            snap.forced = false;
+            snap.forced = self.generation() != seen;
         }
     }
 
@@ -123,6 +140,7 @@ impl DirectoryCache {
         rows: Vec<Extension>,
         rules: Vec<Rule>,
         now: Instant,
+        seen: u64,
     ) -> Vec<String> {
         let by_number: HashMap<String, Extension> =
             rows.into_iter().map(|e| (e.number.clone(), e)).collect();
@@ -138,7 +156,7 @@ impl DirectoryCache {
         *guard = Some(Snapshot {
             version,
             checked: now,
-            forced: false,
+            forced: self.generation() != seen,
             by_number,
             rules: Arc::new(rules),
         });
@@ -147,6 +165,7 @@ impl DirectoryCache {
 
     /// This process changed the table: recheck before the next answer.
     pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
         let mut guard = self.snapshot.write().unwrap_or_else(|p| p.into_inner());
         if let Some(snap) = guard.as_mut() {
             snap.forced = true;
@@ -174,7 +193,11 @@ mod tests {
         assert_eq!(cache.get("1", t0), Cached::Empty);
         assert!(cache.needs_recheck(t0));
         assert_eq!(cache.version(), None);
-        assert!(cache.replace(5, vec![ext("1", "a")], vec![], t0).is_empty());
+        assert!(
+            cache
+                .replace(5, vec![ext("1", "a")], vec![], t0, cache.generation())
+                .is_empty()
+        );
         assert_eq!(cache.get("1", t0), Cached::Fresh(Some(ext("1", "a"))));
         assert_eq!(
             cache.get("2", t0),
@@ -185,23 +208,51 @@ mod tests {
         let later = t0 + RECHECK;
         assert!(cache.needs_recheck(later));
         assert_eq!(cache.get("1", later), Cached::Stale(Some(ext("1", "a"))));
-        cache.confirm(4, later);
+        cache.confirm(4, later, cache.generation());
         assert!(
             matches!(cache.get("1", later), Cached::Stale(_)),
             "other version"
         );
-        cache.confirm(5, later);
+        cache.confirm(5, later, cache.generation());
         assert_eq!(cache.get("1", later), Cached::Fresh(Some(ext("1", "a"))));
         cache.invalidate();
         assert!(matches!(cache.get("1", later), Cached::Stale(_)));
+    }
+
+    /// A refresh that read the rows before this process added an extension must not install
+    /// them as fresh, even when nothing was loaded when the change was made.
+    #[test]
+    fn a_copy_read_before_a_local_change_stays_stale() {
+        let cache = DirectoryCache::default();
+        let t0 = Instant::now();
+        let seen = cache.generation();
+        cache.invalidate(); // add_extension committed while the refresh was reading
+        cache.replace(1, vec![], vec![], t0, seen);
+        assert!(cache.is_forced());
+        assert!(matches!(cache.get("1001", t0), Cached::Stale(None)));
+        let seen = cache.generation();
+        cache.replace(2, vec![ext("1001", "s")], vec![], t0, seen);
+        assert_eq!(cache.get("1001", t0), Cached::Fresh(Some(ext("1001", "s"))));
     }
 
     #[test]
     fn replace_reports_removed_numbers() {
         let cache = DirectoryCache::default();
         let now = Instant::now();
-        cache.replace(1, vec![ext("1", "a"), ext("2", "b")], vec![], now);
-        let removed = cache.replace(2, vec![ext("2", "c"), ext("3", "d")], vec![], now);
+        cache.replace(
+            1,
+            vec![ext("1", "a"), ext("2", "b")],
+            vec![],
+            now,
+            cache.generation(),
+        );
+        let removed = cache.replace(
+            2,
+            vec![ext("2", "c"), ext("3", "d")],
+            vec![],
+            now,
+            cache.generation(),
+        );
         assert_eq!(removed, ["1"]);
         assert_eq!(cache.get("2", now), Cached::Fresh(Some(ext("2", "c"))));
         assert_eq!(cache.version(), Some(2));
@@ -219,7 +270,7 @@ mod tests {
             action: pbx::dialplan::RuleAction::Busy,
             class: None,
         };
-        cache.replace(1, vec![], vec![rule.clone()], t0);
+        cache.replace(1, vec![], vec![rule.clone()], t0, cache.generation());
         let Cached::Fresh(rules) = cache.rules(t0) else {
             panic!("fresh after replace");
         };
