@@ -301,3 +301,38 @@ fn open_call_needs_a_runtime() {
     assert!(matches!(engine.open_call(), Err(MediaError::NoRuntime)));
     assert_eq!(engine.ports_in_use(), 0);
 }
+
+/// A call's pair is kept bound for the next calls; what reached it after its call ended must
+/// not be relayed, counted or latched in the next call.
+#[tokio::test]
+async fn a_reused_pair_forgets_the_last_calls_packets() {
+    let engine = MediaEngine::new(LOCALHOST, (23600, 23603));
+    let (old_a, old_b) = (Phone::new().await, Phone::new().await);
+    let first = call_between(&engine, &old_a, &old_b).await;
+    let port_a = relay_addr(&first, Side::A);
+    first.close().await;
+    // The old caller keeps talking after the hang-up.
+    for seq in 0..3 {
+        send(&old_a.rtp, &rtp(0, seq, 7), port_a).await;
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // Only one call's worth of ports: the next call must reuse them.
+    let (a, b) = (Phone::new().await, Phone::new().await);
+    let second = call_between(&engine, &a, &b).await;
+    assert_eq!(engine.ports_in_use(), 4);
+    let mut ports = [second.port(Side::A), second.port(Side::B)];
+    ports.sort_unstable();
+    assert_eq!(ports, [23600, 23602]);
+    let new_a = relay_addr(&second, Side::A);
+    send(&a.rtp, &rtp(0, 100, 9), new_a).await;
+    let (got, _) = recv(&b.rtp).await;
+    assert_eq!(
+        got,
+        rtp(0, 100, 9),
+        "the first packet through is the new caller's"
+    );
+    let stats = second.stats(Side::A);
+    assert_eq!(stats.packets_in, 1, "{stats:?}");
+    assert_eq!(second.latched(Side::A).0, Some(a.rtp_addr()));
+    second.close().await;
+}

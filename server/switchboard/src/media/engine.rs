@@ -1,8 +1,10 @@
 //! The engine: port pool, socket binding, call accounting.
 
+use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use ::media::ports::PortPool;
 use ::media::relay::Relay;
@@ -22,7 +24,17 @@ pub(super) struct Shared {
     range: (u16, u16),
     pub(super) pool: Mutex<PortPool>,
     active: AtomicUsize,
+    /// Pairs whose call ended, still bound, oldest first: the next calls take them instead
+    /// of binding new sockets. Opening and closing four sockets (with their reactor
+    /// registrations) is about twenty system calls a call, as many as all its signalling.
+    idle: Mutex<VecDeque<(Pair, Instant)>>,
 }
+
+/// A pair is reused only after resting this long, so that a hung-up phone's last packets
+/// have stopped before another call's peer is latched on that port.
+const QUARANTINE: Duration = Duration::from_secs(1);
+/// Pairs kept bound for reuse at most (two file descriptors each).
+const MAX_IDLE: usize = 1024;
 
 impl Shared {
     pub(super) fn range(&self) -> (u16, u16) {
@@ -31,6 +43,35 @@ impl Shared {
 
     pub(super) fn bind_ip(&self) -> IpAddr {
         self.bind_ip
+    }
+
+    /// A pair that has rested long enough, emptied of anything that arrived meanwhile; with
+    /// `any`, the oldest whatever its rest (when no new pair can be bound).
+    pub(super) fn take_idle(&self, now: Instant, any: bool) -> Option<Pair> {
+        let mut idle = lock(&self.idle);
+        let rested = idle
+            .front()
+            .is_some_and(|(_, since)| any || now.saturating_duration_since(*since) >= QUARANTINE);
+        let (pair, _) = if rested {
+            idle.pop_front()?
+        } else {
+            return None;
+        };
+        drop(idle);
+        pair.drain();
+        Some(pair)
+    }
+
+    /// Keeps an ended call's pair for reuse (or closes it when enough are kept).
+    pub(super) fn recycle(&self, pair: Pair, now: Instant) {
+        let mut idle = lock(&self.idle);
+        if idle.len() < MAX_IDLE {
+            idle.push_back((pair, now));
+        }
+    }
+
+    fn idle_pairs(&self) -> usize {
+        lock(&self.idle).len()
     }
 }
 
@@ -52,6 +93,7 @@ impl MediaEngine {
                 range: ports,
                 pool: Mutex::new(PortPool::new(ports.0, ports.1)),
                 active: AtomicUsize::new(0),
+                idle: Mutex::new(VecDeque::new()),
             }),
         }
     }
@@ -81,9 +123,12 @@ impl MediaEngine {
         self.shared.active.load(Ordering::Relaxed)
     }
 
-    /// UDP ports held by calls (RTP and RTCP: four per call).
+    /// UDP ports held by calls (RTP and RTCP: four per call); pairs kept for reuse are not
+    /// counted.
     pub fn ports_in_use(&self) -> usize {
-        2 * lock(&self.shared.pool).in_use()
+        2 * lock(&self.shared.pool)
+            .in_use()
+            .saturating_sub(self.shared.idle_pairs())
     }
 }
 
@@ -94,7 +139,10 @@ async fn run(
     a: Pair,
     b: Pair,
     stop: oneshot::Receiver<()>,
-    _active: ActiveCall,
+    active: ActiveCall,
 ) {
     super::call::relay_loop(&relay, &a, &b, stop).await;
+    let now = Instant::now();
+    active.0.recycle(a, now);
+    active.0.recycle(b, now);
 }

@@ -33,6 +33,20 @@ impl Pair {
         self.lease.port
     }
 
+    /// Drops whatever datagrams wait on the pair (from the call that used it before).
+    pub(super) fn drain(&self) {
+        let mut buf = [0u8; 64];
+        for socket in [&self.rtp, &self.rtcp] {
+            // Bounded: a peer flooding the port cannot keep us here.
+            for _ in 0..1024 {
+                match socket.try_recv_from(&mut buf) {
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    _ => {}
+                }
+            }
+        }
+    }
+
     pub(super) fn socket(&self, kind: Kind) -> &UdpSocket {
         match kind {
             Kind::Rtp => &self.rtp,
@@ -44,6 +58,19 @@ impl Pair {
 /// Books the next free pair and binds it; a pair the OS refuses (another program holds one
 /// of the ports) is given back and the next one tried, at most once round the pool.
 pub(super) fn bind_pair(shared: &Arc<Shared>) -> Result<Pair, MediaError> {
+    let now = std::time::Instant::now();
+    if let Some(pair) = shared.take_idle(now, false) {
+        return Ok(pair);
+    }
+    match bind_new_pair(shared) {
+        Ok(pair) => Ok(pair),
+        // The range is used up (or the OS refuses more sockets): a pair that has not rested
+        // its full time is better than no call.
+        Err(e) => shared.take_idle(now, true).ok_or(e),
+    }
+}
+
+fn bind_new_pair(shared: &Arc<Shared>) -> Result<Pair, MediaError> {
     let (first, last) = shared.range();
     let attempts = lock(&shared.pool).capacity();
     let mut refused = None;
