@@ -138,6 +138,10 @@ async fn extensions_call_each_other_with_media_and_a_record() {
         .await;
     let challenge = alice.conn.final_response().await;
     assert_eq!(challenge.status, 407);
+    assert!(
+        challenge.to_tag().is_some(),
+        "a final response carries a To tag"
+    );
     let header = challenge
         .headers
         .get(&HeaderName::ProxyAuthenticate)

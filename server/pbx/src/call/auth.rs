@@ -25,6 +25,12 @@ impl CallAuthenticator {
         ))
     }
 
+    /// The 407 for an INVITE without credentials: needs no lookup, so the caller of a
+    /// fresh INVITE can answer it at once.
+    pub fn challenge(&self, req: &Request, now_unix: u64) -> Response {
+        self.0.challenge(now_unix, false).into_response(req)
+    }
+
     /// The calling extension, or the response to send: 407 with a challenge, 403 for any
     /// failure (the same for an unknown user and a wrong password), 400, 500.
     pub async fn authenticate<D: Directory>(

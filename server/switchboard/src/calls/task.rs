@@ -125,7 +125,9 @@ async fn run(
     };
     call.dialogs = vec![(call.a.dialog.call_id.clone(), tag)];
     call.ctx.store.call_started(&call.record);
-    let (disposition, cause) = call.setup_and_run(&dialed).await;
+    // Boxed: the whole call's state machine is large, and most INVITEs that reach this task
+    // are answered before it is needed (a refused credential, a 403).
+    let (disposition, cause) = Box::pin(call.setup_and_run(&dialed)).await;
     call.finish(disposition, cause).await;
 }
 

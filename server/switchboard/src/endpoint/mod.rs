@@ -175,6 +175,7 @@ impl Endpoint {
 
     /// Answers a server transaction of a call.
     pub(crate) fn call_respond(&self, id: TransactionId, mut resp: Response) {
+        pbx::tag::add_to_tag(&mut resp);
         self.add_server_header(&mut resp);
         let deferred = self.respond(id, resp);
         self.spawn_deferred(deferred);
@@ -528,7 +529,17 @@ impl Endpoint {
                         Err(_) => None,
                     }
                 }
-                None if request.method == Method::Invite => self.start_call(id, request, peer),
+                None if request.method == Method::Invite => {
+                    // Without credentials the answer is a challenge: no task, no lookup.
+                    if let Some(ctx) = self.call_context.get()
+                        && !request.headers.contains(&HeaderName::ProxyAuthorization)
+                    {
+                        let challenge = ctx.auth.challenge(&request, now_unix());
+                        self.call_respond(id, challenge);
+                        return None;
+                    }
+                    self.start_call(id, request, peer)
+                }
                 None => Some(request),
             },
         }
