@@ -451,7 +451,10 @@ impl Endpoint {
             }
             Event::Response { id, response } => {
                 let owner = self.calls.transaction(id);
-                if owner.is_some() {
+                if owner.is_some() && response.status == 100 {
+                    // Only stops retransmissions, which the transaction did; waking the call
+                    // task for it would cost a thread switch per call.
+                } else if owner.is_some() {
                     self.to_call(owner, CallEvent::Response { id, response });
                 } else {
                     self.on_response(&response);
