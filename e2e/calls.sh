@@ -14,6 +14,8 @@
 set -uo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=e2e/lib.sh
+source "$root/e2e/lib.sh"
 while read -r var; do
   [[ $var == SWITCHBOARD_BIN || $var == SWITCHBOARD_LOG ]] || unset "$var"
 done < <(compgen -e | grep '^SWITCHBOARD_' || true)
@@ -30,28 +32,12 @@ server_pid=""
 bg_pids=()
 cleanup() {
   for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null; done
-  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill "$server_pid" 2>/dev/null
-    for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$server_pid" 2>/dev/null
-  fi
+  e2e_stop "$server_pid"
   if [[ "${INTEROP_KEEP:-0}" == 1 ]]; then echo "calls: logs kept in $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
-bin="${SWITCHBOARD_BIN:-}"
-if [[ -z "$bin" ]]; then
-  if ! (cd "$root" && cargo build -p switchboard) >"$work/build.log" 2>&1; then
-    tail -40 "$work/build.log"
-    echo "calls: build failed"
-    echo "0 passed, 1 failed"
-    exit 1
-  fi
-  target_dir="$(cd "$root" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null)"
-  bin="${target_dir:-$root/target}/debug/switchboard"
-fi
-[[ -x "$bin" ]] || { echo "calls: no binary at $bin"; echo "0 passed, 1 failed"; exit 1; }
+e2e_binary calls "$root" "$work"
 
 # shellcheck disable=SC2207
 ports=($(python3 "$root/scripts/free-ports.py" 100))

@@ -13,6 +13,8 @@
 set -uo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=e2e/lib.sh
+source "$root/e2e/lib.sh"
 # The server reads SWITCHBOARD_<SECTION>_<KEY> overrides: drop any from the caller's
 # environment so the config file written below is what runs.
 while read -r var; do
@@ -27,13 +29,7 @@ done
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/switchboard-interop.XXXXXX")"
 server_pid="" ws_server_pid=""
-stop_server() { # pid
-  if [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null; then
-    kill "$1" 2>/dev/null
-    for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$1" 2>/dev/null
-  fi
-}
+stop_server() { e2e_stop "$1"; }
 cleanup() {
   stop_server "$server_pid"
   stop_server "$ws_server_pid"
@@ -41,20 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-bin="${SWITCHBOARD_BIN:-}"
-if [[ -z "$bin" ]]; then
-  # Warnings were shown by `cargo test` already; print the build's output only if it fails.
-  if ! (cd "$root" && cargo build -p switchboard) >"$work/build.log" 2>&1; then
-    tail -40 "$work/build.log"
-    echo "interop: build failed"
-    echo "0 passed, 1 failed"
-    exit 1
-  fi
-  target_dir="$(cd "$root" && cargo metadata --format-version 1 --no-deps 2>/dev/null |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null)"
-  bin="${target_dir:-$root/target}/debug/switchboard"
-fi
-[[ -x "$bin" ]] || { echo "interop: no binary at $bin"; echo "0 passed, 1 failed"; exit 1; }
+e2e_binary interop "$root" "$work"
 
 # Ports free for both UDP and TCP on 127.0.0.1, chosen by the kernel. The first is the
 # server's SIP port (UDP and TCP, as 5060 is in production), the second its HTTP port, the

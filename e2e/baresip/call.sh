@@ -32,7 +32,7 @@ mkdir -p "$work"
 work="$(cd "$work" && pwd)"
 caller_tone=697 callee_tone=1209
 # shellcheck disable=SC2207
-ports=($(python3 "$here/../../scripts/free-ports.py" 2))
+ports=($(python3 "$here/../../scripts/free-ports.py" 2 --with-next))
 # RTP ranges of 200 ports each: apart from each other and from the server's [media] range.
 rtp_low="${rtp_low:-$((30000 + RANDOM % 100 * 200))}"
 

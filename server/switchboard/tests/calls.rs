@@ -6,104 +6,11 @@
 
 mod common;
 
-use std::net::SocketAddr;
-use std::time::Duration;
-
+use common::calls::{answer_for, invite, recv_rtp, rtp, sdp, sdp_port};
 use common::{Conn, DOMAIN, Phone, add_extension, boot, eventually, test_config, token};
+use sip::HeaderName;
 use sip::digest::{Challenge, Credentials};
-use sip::{HeaderName, Request};
 use tokio::net::UdpSocket;
-
-fn invite(
-    from: &Phone,
-    to: &str,
-    cseq: u32,
-    call_id: &str,
-    tag: &str,
-    rtp: SocketAddr,
-    auth: Option<&str>,
-) -> Vec<u8> {
-    let sdp = format!(
-        "v=0\r\no=alice 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n\
-m=audio {port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n",
-        ip = rtp.ip(),
-        port = rtp.port()
-    );
-    let mut text = format!(
-        "INVITE sip:{to}@{DOMAIN} SIP/2.0\r\n\
-Via: SIP/2.0/UDP {local};branch=z9hG4bK{b};rport\r\n\
-Max-Forwards: 70\r\n\
-From: \"Alice\" <sip:{user}@{DOMAIN}>;tag={tag}\r\n\
-To: <sip:{to}@{DOMAIN}>\r\n\
-Call-ID: {call_id}\r\n\
-CSeq: {cseq} INVITE\r\n\
-Contact: <sip:{user}@{local}>\r\n\
-X-Secret-Topology: 10.99.99.99\r\n\
-Content-Type: application/sdp\r\n",
-        local = from.conn.local(),
-        b = token(),
-        user = from.user,
-    );
-    if let Some(a) = auth {
-        text.push_str(&format!("Proxy-Authorization: {a}\r\n"));
-    }
-    text.push_str(&format!("Content-Length: {}\r\n\r\n{sdp}", sdp.len()));
-    text.into_bytes()
-}
-
-fn sdp_port(body: &[u8]) -> u16 {
-    let text = String::from_utf8_lossy(body);
-    let m = text
-        .lines()
-        .find(|l| l.starts_with("m=audio "))
-        .expect("m=audio");
-    m.split_whitespace().nth(1).unwrap().parse().unwrap()
-}
-
-fn answer_for(
-    req: &Request,
-    status: u16,
-    tag: &str,
-    contact: &str,
-    body: Option<String>,
-) -> Vec<u8> {
-    let mut text = format!("SIP/2.0 {status} {}\r\n", sip::reason_phrase(status));
-    for h in req.headers.iter() {
-        if matches!(
-            h.name,
-            HeaderName::Via | HeaderName::From | HeaderName::CallId | HeaderName::CSeq
-        ) {
-            text.push_str(&format!("{}: {}\r\n", h.name, h.value));
-        }
-    }
-    let to = req.headers.get(&HeaderName::To).unwrap();
-    text.push_str(&format!("To: {to};tag={tag}\r\nContact: <{contact}>\r\n"));
-    match body {
-        Some(b) => text.push_str(&format!(
-            "Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{b}",
-            b.len()
-        )),
-        None => text.push_str("Content-Length: 0\r\n\r\n"),
-    }
-    text.into_bytes()
-}
-
-fn rtp(seq: u16, ssrc: u32) -> Vec<u8> {
-    let mut p = vec![0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    p[2..4].copy_from_slice(&seq.to_be_bytes());
-    p[4..8].copy_from_slice(&(u32::from(seq) * 160).to_be_bytes());
-    p[8..12].copy_from_slice(&ssrc.to_be_bytes());
-    p.extend(std::iter::repeat_n(0xff, 160));
-    p
-}
-
-async fn recv_rtp(sock: &UdpSocket) -> Option<Vec<u8>> {
-    let mut buf = vec![0u8; 2048];
-    match tokio::time::timeout(Duration::from_secs(5), sock.recv_from(&mut buf)).await {
-        Ok(Ok((n, _))) => Some(buf[..n].to_vec()),
-        _ => None,
-    }
-}
 
 #[tokio::test]
 async fn extensions_call_each_other_with_media_and_a_record() {
@@ -124,18 +31,22 @@ async fn extensions_call_each_other_with_media_and_a_record() {
     // INVITE, 407, ACK, INVITE with credentials.
     let call_id = format!("{}@alice", token());
     let tag = token();
-    alice
-        .conn
-        .send(&invite(
-            &alice,
-            "1002",
-            1,
-            &call_id,
-            &tag,
-            alice_rtp.local_addr().unwrap(),
-            None,
-        ))
-        .await;
+    let offer = sdp("alice", alice_rtp.local_addr().unwrap(), "sendrecv");
+    // A header about the caller's network, which must not cross to the callee.
+    let secret = "X-Secret-Topology: 10.99.99.99\r\n";
+    let local = alice.conn.local();
+    let first = invite(
+        local,
+        "1001",
+        "1002",
+        1,
+        &call_id,
+        &tag,
+        Some(&offer),
+        secret,
+        None,
+    );
+    alice.conn.send(&first).await;
     let challenge = alice.conn.final_response().await;
     assert_eq!(challenge.status, 407);
     assert!(
@@ -160,21 +71,22 @@ async fn extensions_call_each_other_with_media_and_a_record() {
     let via = challenge.headers.get(&HeaderName::Via).unwrap().to_owned();
     let ack = format!(
         "ACK sip:1002@{DOMAIN} SIP/2.0\r\nVia: {via}\r\nMax-Forwards: 70\r\n\
-From: \"Alice\" <sip:1001@{DOMAIN}>;tag={tag}\r\nTo: {to}\r\nCall-ID: {call_id}\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
+From: \"Caller\" <sip:1001@{DOMAIN}>;tag={tag}\r\nTo: {to}\r\nCall-ID: {call_id}\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
     );
     alice.conn.send(ack.as_bytes()).await;
-    alice
-        .conn
-        .send(&invite(
-            &alice,
-            "1002",
-            2,
-            &call_id,
-            &tag,
-            alice_rtp.local_addr().unwrap(),
-            Some(&creds.to_string()),
-        ))
-        .await;
+    let creds = creds.to_string();
+    let second = invite(
+        local,
+        "1001",
+        "1002",
+        2,
+        &call_id,
+        &tag,
+        Some(&offer),
+        secret,
+        Some(&creds),
+    );
+    alice.conn.send(&second).await;
 
     // Bob's phone rings with an INVITE that is all Switchboard's.
     let b_invite = bob.conn.request().await.expect("INVITE reaches the callee");
@@ -250,7 +162,7 @@ m=audio {} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
     };
     let ack = format!(
         "ACK {ok_contact} SIP/2.0\r\nVia: SIP/2.0/UDP {};branch=z9hG4bK{};rport\r\nMax-Forwards: 70\r\n\
-From: \"Alice\" <sip:1001@{DOMAIN}>;tag={tag}\r\nTo: <sip:1002@{DOMAIN}>;tag={a_tag}\r\nCall-ID: {call_id}\r\nCSeq: 2 ACK\r\nContent-Length: 0\r\n\r\n",
+From: \"Caller\" <sip:1001@{DOMAIN}>;tag={tag}\r\nTo: <sip:1002@{DOMAIN}>;tag={a_tag}\r\nCall-ID: {call_id}\r\nCSeq: 2 ACK\r\nContent-Length: 0\r\n\r\n",
         alice.conn.local(),
         token()
     );
@@ -283,7 +195,7 @@ From: \"Alice\" <sip:1001@{DOMAIN}>;tag={tag}\r\nTo: <sip:1002@{DOMAIN}>;tag={a_
     // The caller hangs up; the callee gets the BYE in its own dialog.
     let bye = format!(
         "BYE {ok_contact} SIP/2.0\r\nVia: SIP/2.0/UDP {};branch=z9hG4bK{};rport\r\nMax-Forwards: 70\r\n\
-From: \"Alice\" <sip:1001@{DOMAIN}>;tag={tag}\r\nTo: <sip:1002@{DOMAIN}>;tag={a_tag}\r\nCall-ID: {call_id}\r\nCSeq: 3 BYE\r\nContent-Length: 0\r\n\r\n",
+From: \"Caller\" <sip:1001@{DOMAIN}>;tag={tag}\r\nTo: <sip:1002@{DOMAIN}>;tag={a_tag}\r\nCall-ID: {call_id}\r\nCSeq: 3 BYE\r\nContent-Length: 0\r\n\r\n",
         alice.conn.local(),
         token()
     );

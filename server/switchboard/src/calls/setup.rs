@@ -70,7 +70,14 @@ impl Call {
         failed(482)
     }
 
-    async fn decide(&self, dialer: &str, class: CallClass, number: &str) -> Result<Decision, u16> {
+    /// The dial plan's decision for `dialer` (of class `class`) dialing `number`; a storage
+    /// failure is a 500.
+    pub(super) async fn decide(
+        &self,
+        dialer: &str,
+        class: CallClass,
+        number: &str,
+    ) -> Result<Decision, u16> {
         let rules = self.ctx.store.rules().await.map_err(|e| {
             tracing::warn!("call: dial plan unavailable: {e}");
             500u16
@@ -141,12 +148,7 @@ impl Call {
             tracing::info!(callee = %callee.number, "callee at its call limit: busy");
             return Rang::Failed(Failure::Busy, 486);
         }
-        let bindings = self
-            .ctx
-            .store
-            .lookup(&callee.number, crate::endpoint::now_unix())
-            .await
-            .unwrap_or_default();
+        let bindings = self.contacts_of(&callee.number).await;
         let outcome = if bindings.is_empty() {
             Rang::Failed(Failure::NoAnswer, 480)
         } else {
@@ -181,5 +183,16 @@ fn failed(status: u16) -> Placed {
     Placed::Failed {
         status,
         disposition,
+    }
+}
+
+impl Call {
+    /// Where `number`'s phones are registered now (none when storage fails: unreachable).
+    pub(super) async fn contacts_of(&self, number: &str) -> Vec<pbx::Binding> {
+        self.ctx
+            .store
+            .lookup(number, crate::endpoint::now_unix())
+            .await
+            .unwrap_or_default()
     }
 }

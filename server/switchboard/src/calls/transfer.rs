@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
+use pbx::Directory;
 use pbx::call::refer;
-use pbx::dialplan::{Caller, Decision, DialPlan, route};
-use pbx::{DialPlanSource, Directory, Locations};
+use pbx::dialplan::Decision;
 use sip::transaction::TransactionId;
 use sip::{HeaderName, Method, Request};
 use tokio::time::Instant;
@@ -79,25 +79,7 @@ impl Call {
         let class = who
             .as_ref()
             .map_or(pbx::CallClass::Internal, |e| e.features.class);
-        let rules = self.ctx.store.rules().await.map_err(|_| 500u16)?;
-        let target_known = self
-            .ctx
-            .store
-            .extension(target)
-            .await
-            .ok()
-            .flatten()
-            .is_some();
-        let is_extension = |n: &str| n != target || target_known;
-        let decision = route(
-            &Caller {
-                number: transferor,
-                class,
-            },
-            target,
-            &DialPlan::compile(&rules),
-            &is_extension,
-        );
+        let decision = self.decide(transferor, class, target).await?;
         let number = match decision {
             Decision::Extension { number } => number,
             other => return Err(other.status().unwrap_or(480)),
@@ -110,12 +92,7 @@ impl Call {
             .ok()
             .flatten()
             .ok_or(404u16)?;
-        let bindings = self
-            .ctx
-            .store
-            .lookup(&callee.number, crate::endpoint::now_unix())
-            .await
-            .unwrap_or_default();
+        let bindings = self.contacts_of(&callee.number).await;
         if bindings.is_empty() {
             return Err(480);
         }

@@ -507,10 +507,18 @@ impl Endpoint {
         }
         match request.method {
             Method::Cancel => {
-                if let Some(invite) = self.transactions.cancel_target(id) {
-                    self.to_call(self.calls.transaction(invite), CallEvent::Cancel);
-                }
-                Some(request)
+                let owner = self
+                    .transactions
+                    .cancel_target(id)
+                    .and_then(|invite| self.calls.transaction(invite));
+                let Some(owner) = owner else {
+                    return Some(request);
+                };
+                // The 200 for the CANCEL goes out before the call can answer its INVITE 487
+                // (RFC 3261 §9.2 order; strict peers fail the call otherwise).
+                self.call_respond(id, dispatch::reply(&request, 200, dispatch::ALLOW));
+                self.to_call(Some(owner), CallEvent::Cancel);
+                None
             }
             _ => match dialog_key(&request) {
                 Some((call_id, tag)) => {
