@@ -14,8 +14,8 @@ use std::sync::Arc;
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::backend::Backend;
+use crate::batching::next_batch;
 use crate::cdrs::CdrWrite;
-use crate::write_behind::WINDOW;
 
 /// At most this many records in one transaction.
 const MAX_BATCH: usize = 1024;
@@ -69,7 +69,9 @@ struct Batch {
     flushes: Vec<oneshot::Sender<()>>,
 }
 
-impl Batch {
+impl crate::batching::Batch for Batch {
+    type Msg = Msg;
+
     fn add(&mut self, msg: Msg) {
         match msg {
             Msg::Write(write) => {
@@ -100,22 +102,7 @@ impl Batch {
 }
 
 async fn run(db: Backend, mut rx: mpsc::UnboundedReceiver<Msg>, wake: Arc<Notify>) {
-    while let Some(first) = rx.recv().await {
-        let mut batch = Batch::default();
-        batch.add(first);
-        if !batch.full() {
-            // Let records gather without a transaction for each one.
-            tokio::select! {
-                () = tokio::time::sleep(WINDOW) => {}
-                () = wake.notified() => {}
-            }
-        }
-        while !batch.full() {
-            match rx.try_recv() {
-                Ok(msg) => batch.add(msg),
-                Err(_) => break,
-            }
-        }
+    while let Some(batch) = next_batch::<Batch>(&mut rx, &wake).await {
         if !batch.writes.is_empty() {
             commit(&db, &batch.writes).await;
         }
@@ -142,6 +129,7 @@ async fn commit(db: &Backend, writes: &[CdrWrite]) {
 
 #[cfg(test)]
 mod tests {
+    use crate::batching::Batch as _;
     use pbx::{CallRecord, Disposition, LegStats};
 
     use super::*;

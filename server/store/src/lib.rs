@@ -8,6 +8,7 @@
 //! the same way (`cdr_writer`).
 
 mod backend;
+mod batching;
 mod bindings;
 mod cache;
 mod cdr_writer;

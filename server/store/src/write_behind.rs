@@ -10,15 +10,14 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::Arc;
-use std::time::Duration;
 
 use pbx::{Binding, BindingChanges};
 use tokio::sync::{Notify, mpsc, oneshot};
 
+use crate::batching::next_batch;
+
 use crate::backend::Backend;
 
-/// How long changes gather before they are written.
-pub(crate) const WINDOW: Duration = Duration::from_millis(250);
 /// At most this many rows in one transaction.
 const MAX_BATCH: usize = 4096;
 
@@ -30,7 +29,7 @@ pub(crate) enum Write {
 }
 
 #[derive(Debug)]
-enum Msg {
+pub(crate) enum Msg {
     Changes(BindingChanges),
     Purge(u64),
     Flush(oneshot::Sender<()>),
@@ -86,7 +85,9 @@ pub(crate) struct Batch {
     flushes: Vec<oneshot::Sender<()>>,
 }
 
-impl Batch {
+impl crate::batching::Batch for Batch {
+    type Msg = Msg;
+
     fn add(&mut self, msg: Msg) {
         match msg {
             Msg::Changes(changes) => {
@@ -109,6 +110,12 @@ impl Batch {
         }
     }
 
+    fn full(&self) -> bool {
+        self.writes.len() >= MAX_BATCH || self.purge_last.is_some() || !self.flushes.is_empty()
+    }
+}
+
+impl Batch {
     fn set(&mut self, aor: String, contact: String, write: Write) {
         match self.index.entry((aor, contact)) {
             Entry::Occupied(e) => {
@@ -123,32 +130,13 @@ impl Batch {
         }
     }
 
-    fn full(&self) -> bool {
-        self.writes.len() >= MAX_BATCH || self.purge_last.is_some() || !self.flushes.is_empty()
-    }
-
     fn is_empty(&self) -> bool {
         self.writes.is_empty() && self.purge_first.is_none() && self.purge_last.is_none()
     }
 }
 
 async fn run(db: Backend, mut rx: mpsc::UnboundedReceiver<Msg>, wake: Arc<Notify>) {
-    while let Some(first) = rx.recv().await {
-        let mut batch = Batch::default();
-        batch.add(first);
-        if !batch.full() {
-            // Let changes gather without waking up for each one.
-            tokio::select! {
-                () = tokio::time::sleep(WINDOW) => {}
-                () = wake.notified() => {}
-            }
-        }
-        while !batch.full() {
-            match rx.try_recv() {
-                Ok(msg) => batch.add(msg),
-                Err(_) => break,
-            }
-        }
+    while let Some(batch) = next_batch::<Batch>(&mut rx, &wake).await {
         if !batch.is_empty() {
             commit(&db, &batch).await;
         }
@@ -194,6 +182,7 @@ async fn commit(db: &Backend, batch: &Batch) {
 
 #[cfg(test)]
 mod tests {
+    use crate::batching::Batch as _;
     use std::net::SocketAddr;
 
     use pbx::{Flow, Transport};
