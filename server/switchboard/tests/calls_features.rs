@@ -6,9 +6,9 @@
 mod common;
 
 use common::calls::{
-    CalleeDialog, CallerDialog, boot_with, establish, establish_with, final_for,
-    hang_up_from_caller, invite_with_auth, quiet_for, records_after_calls, registered, request_of,
-    rtp_socket, sdp,
+    CalleeDialog, CallerDialog, establish, establish_with, final_for, hang_up_from_caller,
+    invite_with_auth, office, quiet_for, records_after_calls, request_of, rtp_socket, sdp,
+    set_features,
 };
 use pbx::Disposition;
 use sip::{HeaderName, Message, Method};
@@ -38,24 +38,16 @@ async fn call_final(phone: &mut common::Phone, to: &str, extra: &str) -> sip::Re
 
 #[tokio::test]
 async fn dnd_makes_the_callee_busy() {
-    let (server, udp, _dir) = boot_with(
-        (43500, 43599),
-        &[("1001", "alice-secret"), ("1002", "bob-secret")],
+    let (server, _dir, [mut alice, mut bob]) = office::<2>((43500, 43599)).await;
+    set_features(
+        &server,
+        "1002",
+        FeaturesUpdate {
+            dnd: Some(true),
+            ..FeaturesUpdate::default()
+        },
     )
     .await;
-    let mut alice = registered(udp, "1001", "alice-secret").await;
-    let mut bob = registered(udp, "1002", "bob-secret").await;
-    server
-        .store
-        .set_extension_features(
-            "1002",
-            &FeaturesUpdate {
-                dnd: Some(true),
-                ..FeaturesUpdate::default()
-            },
-        )
-        .await
-        .unwrap();
 
     let r = call_final(&mut alice, "1002", "").await;
     assert_eq!(r.status, 486, "{r:?}");
@@ -73,29 +65,16 @@ async fn dnd_makes_the_callee_busy() {
 
 #[tokio::test]
 async fn max_calls_one_makes_a_second_caller_busy() {
-    let (server, udp, _dir) = boot_with(
-        (43600, 43699),
-        &[
-            ("1001", "alice-secret"),
-            ("1002", "bob-secret"),
-            ("1003", "carol-secret"),
-        ],
+    let (server, _dir, [mut alice, mut bob, mut carol]) = office::<3>((43600, 43699)).await;
+    set_features(
+        &server,
+        "1002",
+        FeaturesUpdate {
+            max_calls: Some(Some(1)),
+            ..FeaturesUpdate::default()
+        },
     )
     .await;
-    let mut alice = registered(udp, "1001", "alice-secret").await;
-    let mut bob = registered(udp, "1002", "bob-secret").await;
-    let mut carol = registered(udp, "1003", "carol-secret").await;
-    server
-        .store
-        .set_extension_features(
-            "1002",
-            &FeaturesUpdate {
-                max_calls: Some(Some(1)),
-                ..FeaturesUpdate::default()
-            },
-        )
-        .await
-        .unwrap();
 
     let mut first = establish(&mut alice, &mut bob, "1002").await;
     assert_eq!(server.active_calls().len(), 1);
@@ -123,29 +102,16 @@ async fn max_calls_one_makes_a_second_caller_busy() {
 
 #[tokio::test]
 async fn forward_always_rings_the_target_instead() {
-    let (server, udp, _dir) = boot_with(
-        (43700, 43799),
-        &[
-            ("1001", "alice-secret"),
-            ("1002", "bob-secret"),
-            ("1003", "carol-secret"),
-        ],
+    let (server, _dir, [mut alice, mut bob, mut carol]) = office::<3>((43700, 43799)).await;
+    set_features(
+        &server,
+        "1002",
+        FeaturesUpdate {
+            forward_always: Some(Some("1003".into())),
+            ..FeaturesUpdate::default()
+        },
     )
     .await;
-    let mut alice = registered(udp, "1001", "alice-secret").await;
-    let mut bob = registered(udp, "1002", "bob-secret").await;
-    let mut carol = registered(udp, "1003", "carol-secret").await;
-    server
-        .store
-        .set_extension_features(
-            "1002",
-            &FeaturesUpdate {
-                forward_always: Some(Some("1003".into())),
-                ..FeaturesUpdate::default()
-            },
-        )
-        .await
-        .unwrap();
 
     // Dialing 1002 rings 1003; 1002 hears nothing.
     let mut call = establish(&mut alice, &mut carol, "1002").await;
@@ -171,13 +137,7 @@ async fn forward_always_rings_the_target_instead() {
 
 #[tokio::test]
 async fn wrong_password_is_403_without_a_record() {
-    let (server, udp, _dir) = boot_with(
-        (43800, 43899),
-        &[("1001", "alice-secret"), ("1002", "bob-secret")],
-    )
-    .await;
-    let mut alice = registered(udp, "1001", "alice-secret").await;
-    let mut bob = registered(udp, "1002", "bob-secret").await;
+    let (server, _dir, [mut alice, mut bob]) = office::<2>((43800, 43899)).await;
     let rtp = rtp_socket().await;
     let mut a = CallerDialog::new(alice.conn.local(), "1001", "1002");
     let offer = sdp("alice", rtp.local_addr().unwrap(), "sendrecv");
@@ -205,17 +165,7 @@ async fn wrong_password_is_403_without_a_record() {
 
 #[tokio::test]
 async fn the_authenticated_extension_is_the_caller_whatever_from_says() {
-    let (server, udp, _dir) = boot_with(
-        (43900, 43999),
-        &[
-            ("1001", "alice-secret"),
-            ("1002", "bob-secret"),
-            ("1003", "carol-secret"),
-        ],
-    )
-    .await;
-    let mut alice = registered(udp, "1001", "alice-secret").await;
-    let mut bob = registered(udp, "1002", "bob-secret").await;
+    let (server, _dir, [mut alice, mut bob]) = office::<2>((43900, 43999)).await;
     let rtp = rtp_socket().await;
     // From says 1003; the credentials are 1001's.
     let mut a = CallerDialog::new(alice.conn.local(), "1003", "1002");
@@ -256,13 +206,7 @@ async fn the_authenticated_extension_is_the_caller_whatever_from_says() {
 
 #[tokio::test]
 async fn session_timer_is_agreed_with_the_caller() {
-    let (server, udp, _dir) = boot_with(
-        (44000, 44099),
-        &[("1001", "alice-secret"), ("1002", "bob-secret")],
-    )
-    .await;
-    let mut alice = registered(udp, "1001", "alice-secret").await;
-    let mut bob = registered(udp, "1002", "bob-secret").await;
+    let (server, _dir, [mut alice, mut bob]) = office::<2>((44000, 44099)).await;
 
     let mut call = establish_with(
         &mut alice,

@@ -549,24 +549,43 @@ pub async fn boot_with(
     config.media.rtp_ports = rtp_ports;
     let server = super::boot(config).await;
     let udp = server.sip_udp.unwrap();
+    // Usable at once: the directory cache never serves a copy older than an add made here
+    // (tests/calls_directory_race.rs).
     for (number, secret) in extensions {
         super::add_extension(&server, number, secret).await;
     }
-    // Wait until the server's directory copy has them: an add racing the startup load can
-    // stay unseen for up to a second (see tests/calls_directory_race.rs).
-    for (number, _) in extensions {
-        let store = server.store.clone();
-        let number = number.to_string();
-        assert!(
-            eventually(|| {
-                let (store, number) = (store.clone(), number.clone());
-                async move { matches!(store.cached_extension(&number).await, Ok(Some(_))) }
-            })
-            .await,
-            "extension {number} never appeared in the directory"
-        );
-    }
     (server, udp, dir)
+}
+
+/// The people of the call tests: (extension, SIP secret).
+pub const PEOPLE: [(&str, &str); 3] = [
+    ("1001", "alice-secret"),
+    ("1002", "bob-secret"),
+    ("1003", "carol-secret"),
+];
+
+/// A server (media relay on `rtp_ports`) with the first `N` of `PEOPLE` added and each
+/// registered from a UDP phone of its own: alice (1001), bob (1002), carol (1003).
+pub async fn office<const N: usize>(
+    rtp_ports: (u16, u16),
+) -> (RunningServer, tempfile::TempDir, [Phone; N]) {
+    let people = PEOPLE.get(..N).expect("at most three people");
+    let (server, udp, dir) = boot_with(rtp_ports, people).await;
+    let mut phones = Vec::with_capacity(N);
+    for (number, secret) in people {
+        phones.push(registered(udp, number, secret).await);
+    }
+    let phones: [Phone; N] = phones.try_into().ok().expect("N phones");
+    (server, dir, phones)
+}
+
+/// Changes `number`'s features as `extension set` would.
+pub async fn set_features(server: &RunningServer, number: &str, update: store::FeaturesUpdate) {
+    server
+        .store
+        .set_extension_features(number, &update)
+        .await
+        .unwrap();
 }
 
 /// A UDP phone for `user`, registered.
