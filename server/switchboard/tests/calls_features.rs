@@ -269,3 +269,64 @@ async fn session_timer_is_agreed_with_the_caller() {
     assert_eq!(failed[0].disposition, Disposition::Failed);
     server.shutdown().await;
 }
+
+/// A forwarding loop (back through another server or a trunk) must end: the callee's leg
+/// carries the caller's Max-Forwards less one, and an INVITE arriving with 0 gets 483.
+#[tokio::test]
+async fn max_forwards_goes_down_by_one_and_zero_is_483() {
+    let (server, _dir, [mut alice, mut bob]) = office::<2>((44100, 44199)).await;
+    let rtp = rtp_socket().await;
+    let offer = sdp("caller", rtp.local_addr().unwrap(), "sendrecv");
+
+    let mut a = CallerDialog::new(alice.conn.local(), "1001", "1002");
+    invite_with_auth(
+        &mut alice.conn,
+        &mut a,
+        "1001",
+        "alice-secret",
+        Some(&offer),
+        "",
+    )
+    .await;
+    let b_invite = request_of(&mut bob.conn, Method::Invite)
+        .await
+        .expect("the callee is rung");
+    assert_eq!(b_invite.headers.get(&HeaderName::MaxForwards), Some("69"));
+    let busy = common::calls::answer_for(&b_invite, 486, "b1", "sip:1002@127.0.0.1", None);
+    bob.conn.send(&busy).await;
+    let r = final_for(&mut alice.conn, Method::Invite).await;
+    assert_eq!(r.status, 486);
+    alice.conn.send(&a.ack_failure(&r)).await;
+
+    // The same with no hops left: refused before anyone is rung.
+    let mut a = CallerDialog::new(alice.conn.local(), "1001", "1002");
+    let first = a.invite(Some(&offer), "", None);
+    alice.conn.send(&first).await;
+    let challenge = final_for(&mut alice.conn, Method::Invite).await;
+    assert_eq!(challenge.status, 407);
+    alice.conn.send(&a.ack_failure(&challenge)).await;
+    let header = challenge
+        .headers
+        .get(&HeaderName::ProxyAuthenticate)
+        .unwrap()
+        .to_owned();
+    let creds = sip::digest::Credentials::answer(
+        &sip::digest::Challenge::parse(&header).unwrap(),
+        "1001",
+        "alice-secret",
+        "INVITE",
+        &format!("sip:1002@{}", common::DOMAIN),
+        "c0ffee",
+        1,
+    );
+    let second = a.invite(Some(&offer), "", Some(&creds.to_string()));
+    let second = String::from_utf8(second)
+        .unwrap()
+        .replace("Max-Forwards: 70", "Max-Forwards: 0");
+    alice.conn.send(second.as_bytes()).await;
+    let r = final_for(&mut alice.conn, Method::Invite).await;
+    assert_eq!(r.status, 483, "{r:?}");
+    alice.conn.send(&a.ack_failure(&r)).await;
+    no_invite(&mut bob.conn, "a callee behind an exhausted Max-Forwards").await;
+    server.shutdown().await;
+}

@@ -82,6 +82,9 @@ impl Call {
                 &contact,
             );
             let mut invite = dialog.request(Method::Invite, &leg::via_value(&peer, &sent_by));
+            invite
+                .headers
+                .set(HeaderName::MaxForwards, self.max_forwards.to_string());
             invite.headers.push(HeaderName::Allow, ALLOW);
             invite.headers.push(HeaderName::Supported, "replaces");
             if let Some(offer) = &r.offer

@@ -60,6 +60,9 @@ pub(super) struct Call {
     pub a_sent_by: String,
     /// RFC 4028 interval agreed with the caller.
     pub session_interval: Option<u32>,
+    /// Max-Forwards of the requests we originate for this call: the caller's, less one, so
+    /// a forwarding loop (through trunks, another node) ends with 483.
+    pub max_forwards: u8,
     /// Client transactions whose 2xx must be ACKed and hung up if they come late (forks
     /// we cancelled), with the dialog and peer to do it with.
     pub lost_forks: Vec<super::ring::Fork>,
@@ -120,6 +123,7 @@ async fn run(
         slots: Vec::new(),
         a_sent_by,
         session_interval: None,
+        max_forwards: 70,
         lost_forks: Vec::new(),
         dialogs: vec![(String::new(), String::new())],
     };
@@ -145,6 +149,14 @@ impl Call {
             return (Disposition::Failed, Some(403));
         }
         self.slots.push(caller);
+        match self.invite.max_forwards() {
+            Ok(Some(0)) => {
+                self.reject(483, "Too Many Hops");
+                return (Disposition::Failed, Some(483));
+            }
+            Ok(Some(hops)) => self.max_forwards = hops - 1,
+            _ => {}
+        }
         match session_timer::ask(&self.invite) {
             session_timer::Ask::TooSmall => {
                 let mut resp = Response::for_request(&self.invite, 422, "");
