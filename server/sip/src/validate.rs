@@ -66,8 +66,9 @@ pub struct Policy<'a> {
     pub accept: &'a [&'a str],
 }
 
-/// Option tags Switchboard implements.
-pub const SUPPORTED: &[&str] = &["path", "outbound", "gruu", "replaces", "timer", "100rel"];
+/// Option tags Switchboard implements. Not `100rel` (no PRACK: provisionals are relayed
+/// unreliably) nor `replaces` (no attended transfer yet): a request requiring them gets 420.
+pub const SUPPORTED: &[&str] = &["path", "outbound", "gruu", "timer"];
 /// Body types Switchboard understands.
 pub const ACCEPT: &[&str] = &[
     "application/sdp",

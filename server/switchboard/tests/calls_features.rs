@@ -330,3 +330,20 @@ async fn max_forwards_goes_down_by_one_and_zero_is_483() {
     no_invite(&mut bob.conn, "a callee behind an exhausted Max-Forwards").await;
     server.shutdown().await;
 }
+
+/// Reliable provisionals (PRACK) and Replaces are not implemented: a caller that requires
+/// them is told so (420 with Unsupported) instead of getting a call that breaks later.
+#[tokio::test]
+async fn requiring_an_unimplemented_extension_gets_420() {
+    let (server, _dir, [mut alice, _bob]) = office::<2>((44200, 44299)).await;
+    for tag in ["100rel", "replaces"] {
+        let mut a = CallerDialog::new(alice.conn.local(), "1001", "1002");
+        let invite = a.invite(None, &format!("Require: {tag}\r\n"), None);
+        alice.conn.send(&invite).await;
+        let r = final_for(&mut alice.conn, Method::Invite).await;
+        assert_eq!(r.status, 420, "{r:?}");
+        assert_eq!(r.headers.get(&HeaderName::Unsupported), Some(tag));
+        alice.conn.send(&a.ack_failure(&r)).await;
+    }
+    server.shutdown().await;
+}

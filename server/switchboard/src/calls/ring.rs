@@ -86,7 +86,6 @@ impl Call {
                 .headers
                 .set(HeaderName::MaxForwards, self.max_forwards.to_string());
             invite.headers.push(HeaderName::Allow, ALLOW);
-            invite.headers.push(HeaderName::Supported, "replaces");
             if let Some(offer) = &r.offer
                 && let Some(sdp) = self.anchored(&mut anchor, r.side, &sent_by, offer)
             {
