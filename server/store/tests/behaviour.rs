@@ -2,6 +2,8 @@
 //! database `test` on 127.0.0.1:5432; skipped with a printed reason when no server answers).
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -335,48 +337,11 @@ async fn sqlite_rejects_unknown_urls() {
     ));
 }
 
-fn pg_base_url() -> String {
-    std::env::var("SWITCHBOARD_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
 #[tokio::test]
 async fn postgres_backend() {
-    let base = pg_base_url();
-    let connect = tokio::time::timeout(Duration::from_secs(5), sqlx::PgConnection::connect(&base));
-    let mut admin = match connect.await {
-        Ok(Ok(conn)) => conn,
-        Ok(Err(e)) => {
-            println!("SKIP postgres_backend: no PostgreSQL at {base}: {e}");
-            return;
-        }
-        Err(_) => {
-            println!("SKIP postgres_backend: no PostgreSQL at {base}: connect timed out");
-            return;
-        }
-    };
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let schema = format!("sb_test_{}_{nanos}", std::process::id());
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&mut admin)
-        .await
-        .expect("create scratch schema");
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-    // Run in a task so a failed assertion still lets us drop the schema.
-    let outcome = tokio::spawn(async move {
+    common::on_scratch_postgres("postgres_backend", |url: String| async move {
         suite(url.clone()).await;
         cache_suite(url).await;
     })
     .await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&mut admin)
-        .await
-        .expect("drop scratch schema");
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
 }

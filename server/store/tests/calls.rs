@@ -3,6 +3,8 @@
 //! extension features, the dial plan and its cache, call records written behind.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -448,44 +450,7 @@ async fn sqlite_calls() {
     all_suites(url).await;
 }
 
-fn pg_base_url() -> String {
-    std::env::var("SWITCHBOARD_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
 #[tokio::test]
 async fn postgres_calls() {
-    let base = pg_base_url();
-    let connect = tokio::time::timeout(Duration::from_secs(5), sqlx::PgConnection::connect(&base));
-    let mut admin = match connect.await {
-        Ok(Ok(conn)) => conn,
-        Ok(Err(e)) => {
-            println!("SKIP postgres_calls: no PostgreSQL at {base}: {e}");
-            return;
-        }
-        Err(_) => {
-            println!("SKIP postgres_calls: no PostgreSQL at {base}: connect timed out");
-            return;
-        }
-    };
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let schema = format!("sb_calls_{}_{nanos}", std::process::id());
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&mut admin)
-        .await
-        .expect("create scratch schema");
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-    // Run in a task so a failed assertion still lets us drop the schema.
-    let outcome = tokio::spawn(all_suites(url)).await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&mut admin)
-        .await
-        .expect("drop scratch schema");
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+    common::on_scratch_postgres("postgres_calls", all_suites).await;
 }

@@ -20,8 +20,6 @@ pub(super) struct Leg {
     pub party: String,
     /// The last SDP this leg's peer sent (offer or answer).
     pub remote_sdp: Option<String>,
-    /// The codec this leg's peer uses, as "PCMU/8000".
-    pub codec: Option<String>,
     /// CSeq of our INVITE on an outgoing leg (for its ACK).
     pub invite_cseq: u32,
     /// The ACK we sent for this leg's last 2xx, sent again if the 2xx is retransmitted.
@@ -37,7 +35,6 @@ impl Leg {
             anchor: Anchor::new(rand::random()),
             party: party.to_owned(),
             remote_sdp: None,
-            codec: None,
             invite_cseq: 0,
             last_ack: None,
         }
@@ -45,12 +42,12 @@ impl Leg {
 
     /// A request in this leg's dialog, with a fresh branch.
     pub fn request(&mut self, method: Method, sent_by: &str) -> Request {
-        let via = via_value(&self.peer, sent_by);
+        let via = via_value(sent_by);
         self.dialog.request(method, &via)
     }
 
     pub fn ack(&self, seq: u32, sent_by: &str) -> Request {
-        self.dialog.ack(seq, &via_value(&self.peer, sent_by))
+        self.dialog.ack(seq, &via_value(sent_by))
     }
 
     /// A response to `req` from this leg's peer, carrying the end-to-end parts of `from`
@@ -67,10 +64,9 @@ impl Leg {
     }
 }
 
-/// A Via for a request we send to `peer`: our sent-by, a new branch, rport (RFC 3581) so
-/// answers come back through NAT.
-pub(super) fn via_value(peer: &Peer, sent_by: &str) -> String {
-    let _ = peer;
+/// A Via for a request we send: our sent-by, a new branch, rport (RFC 3581) so answers
+/// come back through NAT.
+pub(super) fn via_value(sent_by: &str) -> String {
     format!(
         "{sent_by};branch={}{};rport",
         sip::transaction::MAGIC_COOKIE,
@@ -110,8 +106,8 @@ pub(super) fn sdp_body(content_type: Option<String>, body: &[u8]) -> Option<Stri
     String::from_utf8(body.to_vec()).ok()
 }
 
-pub(super) fn set_sdp(headers_body: (&mut sip::Headers, &mut Vec<u8>), sdp: &str) {
-    let (headers, body) = headers_body;
+/// Makes `sdp` the body (headers and body of one message).
+pub(super) fn set_sdp(headers: &mut sip::Headers, body: &mut Vec<u8>, sdp: &str) {
     headers.set(HeaderName::ContentType, "application/sdp");
     *body = sdp.as_bytes().to_vec();
 }

@@ -81,7 +81,7 @@ impl Call {
                 target,
                 &contact,
             );
-            let mut invite = dialog.request(Method::Invite, &leg::via_value(&peer, &sent_by));
+            let mut invite = dialog.request(Method::Invite, &leg::via_value(&sent_by));
             invite
                 .headers
                 .set(HeaderName::MaxForwards, self.max_forwards.to_string());
@@ -89,7 +89,7 @@ impl Call {
             if let Some(offer) = &r.offer
                 && let Some(sdp) = self.anchored(&mut anchor, r.side, &sent_by, offer)
             {
-                leg::set_sdp((&mut invite.headers, &mut invite.body), &sdp);
+                leg::set_sdp(&mut invite.headers, &mut invite.body, &sdp);
             }
             if let Some(id) = self.send(&peer, invite.clone()) {
                 forks.push(Fork {
@@ -188,7 +188,7 @@ impl Call {
         leg.anchor = anchor;
         leg.invite_cseq = invite.cseq().map(|c| c.seq).unwrap_or(1);
         if let Some(sdp) = leg::sdp_body(response.content_type(), &response.body) {
-            leg.codec = self.learn_media(r.side, &sdp);
+            self.learn_media(r.side, &sdp);
             leg.remote_sdp = Some(sdp);
         }
         if r.offer.is_some() {
@@ -218,20 +218,19 @@ impl Call {
             self.learn_media(side, &sdp);
             let sent_by = self.a_sent_by.clone();
             let mut anchor = std::mem::replace(&mut self.a.anchor, Anchor::new(rand::random()));
-            if let Some(ours) = self
-                .a_remote_offer()
-                .and_then(|_| self.anchored(&mut anchor, Side::A, &sent_by, &sdp))
-            {
-                leg::set_sdp((&mut progress.headers, &mut progress.body), &ours);
+            // Early media only answers an offer the caller made.
+            let ours = self
+                .a
+                .remote_sdp
+                .is_some()
+                .then(|| self.anchored(&mut anchor, Side::A, &sent_by, &sdp));
+            if let Some(ours) = ours.flatten() {
+                leg::set_sdp(&mut progress.headers, &mut progress.body, &ours);
             }
             self.a.anchor = anchor;
         }
         *told_ringing = true;
         self.ep.call_respond(self.invite_id, progress);
-    }
-
-    fn a_remote_offer(&self) -> Option<&str> {
-        self.a.remote_sdp.as_deref()
     }
 
     /// CANCELs every fork still ringing; all of them are remembered so that a 2xx racing
@@ -259,9 +258,9 @@ impl Call {
             dialog.on_invite_response(&response);
             let sent_by = self.sent_by(&fork.peer);
             let seq = fork.invite.cseq().map(|c| c.seq).unwrap_or(1);
-            let ack = dialog.ack(seq, &leg::via_value(&fork.peer, &sent_by));
+            let ack = dialog.ack(seq, &leg::via_value(&sent_by));
             self.send_stateless(&fork.peer, Message::Request(ack));
-            let bye = dialog.request(Method::Bye, &leg::via_value(&fork.peer, &sent_by));
+            let bye = dialog.request(Method::Bye, &leg::via_value(&sent_by));
             self.send(&fork.peer, bye);
         }
     }

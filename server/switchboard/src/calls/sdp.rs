@@ -23,9 +23,13 @@ fn audio_index(s: &SessionDescription) -> Option<usize> {
 }
 
 impl Call {
-    /// Points the relay's `side` at what this SDP (from that side's peer) says, and returns
+    /// Points the relay's `side` at what this SDP (from that side's peer) says, and records
     /// the codec it names first.
-    pub(super) fn learn_media(&mut self, side: Side, sdp: &str) -> Option<String> {
+    pub(super) fn learn_media(&mut self, side: Side, sdp: &str) {
+        self.try_learn_media(side, sdp);
+    }
+
+    fn try_learn_media(&mut self, side: Side, sdp: &str) -> Option<()> {
         let parsed = SessionDescription::parse(sdp).ok()?;
         let index = audio_index(&parsed)?;
         let m = parsed.media.get(index)?;
@@ -34,17 +38,17 @@ impl Call {
         let pts = m.payload_types();
         let first = pts.first().copied();
         let (codec, rate) = first
-            .and_then(|pt| m.rtpmap(pt).or_else(|| static_codec(pt)))
+            .and_then(|pt| m.rtpmap(pt))
             .unwrap_or_else(|| ("unknown".to_owned(), 8000));
         if let Some(media) = &self.media {
             media.set_remote(side, rtp, rtcp, pts, rate);
         }
         let name = format!("{codec}/{rate}");
         match side {
-            Side::A => self.record.codec_a = Some(name.clone()),
-            Side::B => self.record.codec_b = Some(name.clone()),
+            Side::A => self.record.codec_a = Some(name),
+            Side::B => self.record.codec_b = Some(name),
         }
-        Some(name)
+        Some(())
     }
 
     /// The SDP to send a leg on `side`, made from the other leg's `sdp`: our address, the
@@ -65,17 +69,4 @@ impl Call {
             .collect();
         Some(anchor.rewrite(&parsed, ip, &ports).to_string())
     }
-}
-
-/// RFC 3551's static payload types, for SDP that lists them without rtpmap.
-fn static_codec(pt: u8) -> Option<(String, u32)> {
-    let name = match pt {
-        0 => "PCMU",
-        3 => "GSM",
-        8 => "PCMA",
-        9 => "G722",
-        18 => "G729",
-        _ => return None,
-    };
-    Some((name.to_owned(), 8000))
 }

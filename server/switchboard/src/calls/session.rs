@@ -143,11 +143,8 @@ impl Call {
                 }
             };
             if let FlowResult::End(d, cause) = flow {
-                for (old, _) in conv.retired.drain(..) {
-                    let sent_by = self.sent_by(&old.peer);
-                    let mut old = old;
-                    let bye = old.request(Method::Bye, &sent_by);
-                    self.send(&old.peer, bye);
+                for (mut old, _) in conv.retired.drain(..) {
+                    self.bye(&mut old);
                 }
                 return (d, cause);
             }
@@ -168,7 +165,7 @@ impl Call {
         let ours = self.anchored(&mut anchor, side, &sent_by, &sdp);
         self.leg_mut(to).anchor = anchor;
         if let Some(ours) = ours {
-            leg::set_sdp((headers, body), &ours);
+            leg::set_sdp(headers, body, &ours);
         }
     }
 
@@ -225,9 +222,7 @@ impl Call {
         while i < conv.retired.len() {
             if conv.retired.get(i).is_some_and(|(_, at)| *at <= now) {
                 let (mut old, _) = conv.retired.swap_remove(i);
-                let sent_by = self.sent_by(&old.peer);
-                let bye = old.request(Method::Bye, &sent_by);
-                self.send(&old.peer, bye);
+                self.bye(&mut old);
             } else {
                 i += 1;
             }
@@ -260,11 +255,7 @@ impl Call {
             Method::Bye => {
                 let resp = self.leg(from).dialog.response(&req, 200);
                 self.ep.call_respond(id, resp);
-                let other = 1 - from;
-                let sent_by = self.sent_by(&self.leg(other).peer);
-                let bye = self.leg_mut(other).request(Method::Bye, &sent_by);
-                let peer = self.leg(other).peer.clone();
-                self.send(&peer, bye);
+                self.bye_leg(1 - from);
                 FlowResult::End(Disposition::Answered, Some(200))
             }
             Method::Refer => self.transfer(conv, from, id, req).await,
@@ -298,7 +289,7 @@ impl Call {
         let offer = leg::sdp_body(req.content_type(), &req.body);
         if let Some(sdp) = &offer {
             let side = self.leg(from).side;
-            self.leg_mut(from).codec = self.learn_media(side, sdp);
+            self.learn_media(side, sdp);
             self.leg_mut(from).remote_sdp = Some(sdp.clone());
         }
         let peer = self.leg(other).peer.clone();
@@ -356,7 +347,7 @@ impl Call {
             && resp.status < 300
         {
             let side = self.leg(other).side;
-            self.leg_mut(other).codec = self.learn_media(side, sdp);
+            self.learn_media(side, sdp);
             self.leg_mut(other).remote_sdp = Some(sdp.clone());
         }
         let mut out = self.leg(fwd.from).relay_response(&fwd.request, &resp);
@@ -413,7 +404,7 @@ impl Call {
             let answer = leg::sdp_body(ack.content_type(), &ack.body);
             if let Some(sdp) = &answer {
                 let side = self.leg(from).side;
-                self.leg_mut(from).codec = self.learn_media(side, sdp);
+                self.learn_media(side, sdp);
                 self.leg_mut(from).remote_sdp = Some(sdp.clone());
             }
             self.ack_leg(other, seq, answer);
@@ -458,11 +449,23 @@ impl Call {
             if i == 1 && self.b.is_none() {
                 continue;
             }
-            let peer = self.leg(i).peer.clone();
-            let sent_by = self.sent_by(&peer);
-            let bye = self.leg_mut(i).request(Method::Bye, &sent_by);
-            self.send(&peer, bye);
+            self.bye_leg(i);
         }
+    }
+
+    /// Hangs up leg `i` of the call.
+    fn bye_leg(&mut self, i: LegIx) {
+        let peer = self.leg(i).peer.clone();
+        let sent_by = self.sent_by(&peer);
+        let bye = self.leg_mut(i).request(Method::Bye, &sent_by);
+        self.send(&peer, bye);
+    }
+
+    /// Hangs up a leg that is no longer part of the call (replaced by a transfer).
+    fn bye(&self, leg: &mut Leg) {
+        let sent_by = self.sent_by(&leg.peer);
+        let bye = leg.request(Method::Bye, &sent_by);
+        self.send(&leg.peer, bye);
     }
 }
 

@@ -103,6 +103,7 @@ async fn run(
     };
     let a = Leg::new(dialog, peer, Side::A, &caller.number);
     ep.calls().bind_dialog(&a.dialog.call_id, &tag, &tx);
+    let a_call_id = a.dialog.call_id.clone();
     let call_uid = random::token(24);
     let dialed = dialed_number(&invite);
     let handle = ep.calls().begin(&call_uid, &caller.number, &tx);
@@ -125,9 +126,8 @@ async fn run(
         session_interval: None,
         max_forwards: 70,
         lost_forks: Vec::new(),
-        dialogs: vec![(String::new(), String::new())],
+        dialogs: vec![(a_call_id, tag)],
     };
-    call.dialogs = vec![(call.a.dialog.call_id.clone(), tag)];
     call.ctx.store.call_started(&call.record);
     // Boxed: the whole call's state machine is large, and most INVITEs that reach this task
     // are answered before it is needed (a refused credential, a 403).
@@ -270,7 +270,6 @@ impl Call {
         if let Some(m) = self.media.take() {
             m.close().await;
         }
-        self.record.codec_a = self.a.codec.clone().or(self.record.codec_a.take());
         self.ctx.store.call_ended(&self.record);
         tracing::info!(
             call = %self.record.id,
