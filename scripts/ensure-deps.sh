@@ -3,7 +3,8 @@
 # machine. Idempotent and fast when everything is there: it looks for each command first and
 # calls apt only for what is missing (one `apt-get update`, then one install).
 #
-#   scripts/ensure-deps.sh          # run + test: C toolchain, pkg-config, sipp, baresip,
+#   scripts/ensure-deps.sh          # run + test: C toolchain, pkg-config, libopus, libbcg729,
+#                                   # sipp, baresip,
 #                                   # node + npm and e2e/jssip's npm packages (npm ci)
 #   scripts/ensure-deps.sh bench    # the above + kamailio (the reference registrar)
 #
@@ -43,6 +44,9 @@ missing=()
 for cmd in "${!wanted[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")
 done
+# The media codecs link C libraries (media::codec): libopus, and libbcg729 for G.729.
+pkg-config --exists opus 2>/dev/null || missing+=(libopus-dev)
+[[ -f /usr/include/bcg729/encoder.h ]] || missing+=(libbcg729-dev)
 # Kamailio's modules ship in the main package, but check the ones registrar.cfg loads.
 if [[ "$profile" == bench ]] && command -v kamailio >/dev/null 2>&1; then
   for mod in auth registrar usrloc; do

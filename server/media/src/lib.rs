@@ -7,11 +7,19 @@
 //! - [`relay`]: the per-call anchored relay with strict latching and payload-type filtering.
 //! - [`ports`]: the pool of even RTP ports (RTCP = RTP + 1).
 
+pub mod bridge;
+pub mod codec;
+pub mod dtmf;
+pub mod jitter;
 pub mod ports;
 pub mod relay;
+pub mod resample;
 pub mod rtcp;
 pub mod rtp;
 pub mod sdp;
+pub mod srtp;
 pub mod stats;
+pub mod transcode;
+pub mod webrtc;
 
 pub use relay::{DropReason, Drops, Kind, Relay, Side, Stats, Verdict};

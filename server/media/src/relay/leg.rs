@@ -17,16 +17,16 @@ struct Remote {
 }
 
 #[derive(Debug, Default)]
-pub(super) struct Leg {
+pub(crate) struct Leg {
     remote: Option<Remote>,
-    pub(super) latched_rtp: Option<SocketAddr>,
-    pub(super) latched_rtcp: Option<SocketAddr>,
+    pub(crate) latched_rtp: Option<SocketAddr>,
+    pub(crate) latched_rtcp: Option<SocketAddr>,
     /// SSRC of the stream this peer sends (the last one seen).
-    pub(super) ssrc: Option<u32>,
+    pub(crate) ssrc: Option<u32>,
     receive: ReceiveStats,
     packets_in: u64,
     bytes_in: u64,
-    pub(super) packets_out: u64,
+    pub(crate) packets_out: u64,
     rtcp_packets_in: u64,
     rtcp_lost: Option<u64>,
     rtcp_jitter_ms: Option<f64>,
@@ -34,7 +34,7 @@ pub(super) struct Leg {
 }
 
 impl Leg {
-    pub(super) fn set_remote(
+    pub(crate) fn set_remote(
         &mut self,
         rtp: SocketAddr,
         rtcp: SocketAddr,
@@ -51,7 +51,7 @@ impl Leg {
         self.latched_rtcp = None;
     }
 
-    pub(super) fn accept_rtp(
+    pub(crate) fn accept_rtp(
         &mut self,
         now: Instant,
         from: SocketAddr,
@@ -84,7 +84,7 @@ impl Leg {
     }
 
     /// `other_ssrc`: the stream we send this peer, the one whose report block we want.
-    pub(super) fn accept_rtcp(
+    pub(crate) fn accept_rtcp(
         &mut self,
         from: SocketAddr,
         bytes: &[u8],
@@ -113,7 +113,7 @@ impl Leg {
     }
 
     /// Where packets for this side's peer go (None: nowhere, see the module rules).
-    pub(super) fn destination(&self, kind: Kind) -> Option<SocketAddr> {
+    pub(crate) fn destination(&self, kind: Kind) -> Option<SocketAddr> {
         let remote = self.remote?;
         let (sdp, latched) = match kind {
             Kind::Rtp => (remote.rtp, self.latched_rtp),
@@ -125,7 +125,7 @@ impl Leg {
         Some(latched.unwrap_or(sdp))
     }
 
-    pub(super) fn count_drop(&mut self, reason: DropReason) {
+    pub(crate) fn count_drop(&mut self, reason: DropReason) {
         let d = &mut self.drops;
         match reason {
             DropReason::NoRemote => d.no_remote += 1,
@@ -136,7 +136,7 @@ impl Leg {
         }
     }
 
-    pub(super) fn stats(&self) -> Stats {
+    pub(crate) fn stats(&self) -> Stats {
         Stats {
             packets_in: self.packets_in,
             bytes_in: self.bytes_in,

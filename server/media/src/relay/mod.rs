@@ -19,7 +19,7 @@
 //!    other side has no SDP yet, or its SDP address is 0.0.0.0 (old-style hold) or port 0
 //!    (stream rejected), the packet is dropped (`NoDestination`) after being counted.
 
-mod leg;
+pub(crate) mod leg;
 #[cfg(test)]
 mod tests;
 
@@ -206,7 +206,7 @@ impl Relay {
 }
 
 /// Payload types as a 128-bit set: one test per packet, no allocation.
-fn pt_set(payload_types: &[u8]) -> u128 {
+pub(crate) fn pt_set(payload_types: &[u8]) -> u128 {
     payload_types
         .iter()
         .filter(|pt| **pt < 128)

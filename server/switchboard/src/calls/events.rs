@@ -1,5 +1,6 @@
 //! What the endpoint hands a call task.
 
+use media::bridge::BridgeEvent;
 use sip::transaction::TransactionId;
 use sip::{Request, Response};
 
@@ -29,4 +30,6 @@ pub enum CallEvent {
     Failed { id: TransactionId },
     /// The server is stopping: hang up.
     Shutdown,
+    /// News from the call's media bridge (a DTMF digit, a failed WebRTC leg).
+    Media(BridgeEvent),
 }

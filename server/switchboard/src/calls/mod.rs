@@ -4,6 +4,7 @@
 //! call flow: authenticate, route, ring (forking to every registered phone), then relay
 //! in-dialog requests until one side hangs up. Decisions are pure functions of `pbx`.
 
+mod bridged;
 pub mod context;
 pub mod events;
 mod leg;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use media::relay::Side;
 use media::sdp::Anchor;
 use pbx::call::{Dialog, Failure, best_final};
-use pbx::{Binding, Extension};
+use pbx::{Binding, Extension, Transport};
 use sip::transaction::TransactionId;
 use sip::{HeaderName, Message, Method, NameAddr, Request, Response, Uri};
 use tokio::time::Instant;
@@ -28,6 +28,8 @@ pub(super) struct Fork {
     pub peer: Peer,
     pub dialog: Dialog,
     pub final_status: Option<u16>,
+    /// The contact is a browser (a WebSocket flow): it was offered WebRTC.
+    pub to_browser: bool,
 }
 
 /// How ringing ended.
@@ -86,10 +88,15 @@ impl Call {
                 .headers
                 .set(HeaderName::MaxForwards, self.max_forwards.to_string());
             invite.headers.push(HeaderName::Allow, ALLOW);
-            if let Some(offer) = &r.offer
-                && let Some(sdp) = self.anchored(&mut anchor, r.side, &sent_by, offer)
-            {
-                leg::set_sdp(&mut invite.headers, &mut invite.body, &sdp);
+            let to_browser = matches!(binding.flow.transport, Transport::Ws | Transport::Wss);
+            if let Some(offer) = &r.offer {
+                let sdp = match self.bridged_offer(r.side, to_browser, &sent_by) {
+                    Some(sdp) => Some(sdp),
+                    None => self.anchored_offer(&mut anchor, r.side, &sent_by, offer),
+                };
+                if let Some(sdp) = sdp {
+                    leg::set_sdp(&mut invite.headers, &mut invite.body, &sdp);
+                }
             }
             if let Some(id) = self.send(&peer, invite.clone()) {
                 forks.push(Fork {
@@ -98,6 +105,7 @@ impl Call {
                     peer,
                     dialog,
                     final_status: None,
+                    to_browser,
                 });
             }
         }
@@ -158,7 +166,7 @@ impl Call {
                     }
                 }
                 CallEvent::Stray2xx { response } => self.hang_up_stray(&response),
-                CallEvent::Ack { .. } => {}
+                CallEvent::Ack { .. } | CallEvent::Media(_) => {}
             }
             if forks.iter().all(|f| f.final_status.is_some()) {
                 let statuses: Vec<u16> = forks.iter().filter_map(|f| f.final_status).collect();
@@ -181,6 +189,7 @@ impl Call {
             invite,
             peer,
             mut dialog,
+            to_browser,
             ..
         } = fork;
         dialog.on_invite_response(&response);
@@ -188,7 +197,10 @@ impl Call {
         leg.anchor = anchor;
         leg.invite_cseq = invite.cseq().map(|c| c.seq).unwrap_or(1);
         if let Some(sdp) = leg::sdp_body(response.content_type(), &response.body) {
-            self.learn_media(r.side, &sdp);
+            let sent_by = self.a_sent_by.clone();
+            if !self.on_callee_answer(r.side, to_browser, &sdp, &sent_by) {
+                self.learn_media(r.side, &sdp);
+            }
             leg.remote_sdp = Some(sdp);
         }
         if r.offer.is_some() {
@@ -202,7 +214,10 @@ impl Call {
 
     /// 180 once, or 183 with the callee's early media anchored for the caller.
     fn relay_progress(&mut self, response: &Response, told_ringing: &mut bool, side: Side) {
-        let early_sdp = leg::sdp_body(response.content_type(), &response.body);
+        // A bridged call answers each leg itself: early media would need the bridge
+        // before the answer, so the caller just hears that it rings.
+        let early_sdp = leg::sdp_body(response.content_type(), &response.body)
+            .filter(|_| !self.neg.bridged && self.neg.webrtc_offer.is_none());
         if early_sdp.is_none() && *told_ringing {
             return;
         }

@@ -51,6 +51,30 @@ impl Call {
         Some(())
     }
 
+    /// The offer for a callee on `side`, made from the caller's `sdp` as `anchored` does,
+    /// with the codecs we can transcode to added after the caller's own.
+    pub(super) fn anchored_offer(
+        &self,
+        anchor: &mut Anchor,
+        side: Side,
+        sent_by: &str,
+        sdp: &str,
+    ) -> Option<String> {
+        let parsed = SessionDescription::parse(sdp).ok()?;
+        let ip: IpAddr = self.ctx.public_ip.or_else(|| leg::local_ip(sent_by))?;
+        let port = self.media.as_ref()?.port(side);
+        let audio = audio_index(&parsed);
+        let ports: Vec<u16> = (0..parsed.media.len())
+            .map(|i| if Some(i) == audio { port } else { 0 })
+            .collect();
+        let mut ours = anchor.rewrite(&parsed, ip, &ports);
+        media::bridge::negotiate::append_codecs(
+            &mut ours,
+            &media::bridge::negotiate::offer_codecs(&[]),
+        );
+        Some(ours.to_string())
+    }
+
     /// The SDP to send a leg on `side`, made from the other leg's `sdp`: our address, the
     /// relay port of `side`, origin kept per leg by `anchor`.
     pub(super) fn anchored(

@@ -137,6 +137,14 @@ impl Call {
                     FlowResult::Continue
                 }
                 Some(CallEvent::Cancel) => FlowResult::Continue,
+                Some(CallEvent::Media(event)) => {
+                    if self.on_bridge_event(event) {
+                        self.hang_up_both();
+                        FlowResult::End(Disposition::Answered, Some(488))
+                    } else {
+                        FlowResult::Continue
+                    }
+                }
                 Some(CallEvent::Shutdown) => {
                     self.hang_up_both();
                     FlowResult::End(Disposition::Answered, Some(200))
@@ -153,6 +161,12 @@ impl Call {
 
     /// The anchored SDP for leg `to`, made from the other leg's last SDP.
     fn attach_sdp(&mut self, to: LegIx, headers: &mut sip::Headers, body: &mut Vec<u8>) {
+        if self.neg.bridged {
+            if let Some(ours) = self.neg.local_sdp.get(to).cloned().flatten() {
+                leg::set_sdp(headers, body, &ours);
+            }
+            return;
+        }
         let Some(sdp) = self.leg(1 - to).remote_sdp.clone() else {
             return;
         };
@@ -277,9 +291,60 @@ impl Call {
                 {
                     conv.session_deadline = Some(session_deadline(interval));
                 }
+                if self.neg.bridged && self.answer_here(conv, from, id, &req) {
+                    return FlowResult::Continue;
+                }
                 self.forward(conv, from, id, req);
                 FlowResult::Continue
             }
+        }
+    }
+
+    /// In a bridged call, what concerns only one leg's media is answered here: a re-offer
+    /// (hold, resume, a browser's ICE restart) and a DTMF digit sent by INFO. True if so.
+    fn answer_here(
+        &mut self,
+        conv: &mut Conversation,
+        from: LegIx,
+        id: TransactionId,
+        req: &Request,
+    ) -> bool {
+        let side = self.leg(from).side;
+        let ct = req.content_type().unwrap_or_default();
+        match req.method {
+            Method::Invite | Method::Update => {
+                let offer = leg::sdp_body(req.content_type(), &req.body);
+                if offer.is_none() && req.method == Method::Update {
+                    return false;
+                }
+                let resp = match self.answer_reoffer(side, offer.as_deref()) {
+                    Some(sdp) => {
+                        let mut resp = self.leg(from).dialog.response(req, 200);
+                        leg::set_sdp(&mut resp.headers, &mut resp.body, &sdp);
+                        resp
+                    }
+                    None => self.leg(from).dialog.response(req, 488),
+                };
+                if req.method == Method::Invite && resp.status == 200 {
+                    let mut resp = resp;
+                    resp.headers.push(HeaderName::Allow, ALLOW);
+                    self.send_2xx(conv, from, id, resp, None);
+                } else {
+                    self.ep.call_respond(id, resp);
+                }
+                true
+            }
+            Method::Info if ct.trim().eq_ignore_ascii_case("application/dtmf-relay") => {
+                let status = if self.relay_info_digit(side, &req.body) {
+                    200
+                } else {
+                    400
+                };
+                let resp = self.leg(from).dialog.response(req, status);
+                self.ep.call_respond(id, resp);
+                true
+            }
+            _ => false,
         }
     }
 

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use media::bridge::BridgeEvent;
 use media::relay::Side;
 use pbx::call::{Dialog, session_timer};
 use pbx::{CallRecord, CallRecords, Disposition, Extension};
@@ -10,6 +11,7 @@ use sip::transaction::TransactionId;
 use sip::{HeaderName, Message, Request, Response};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
+use super::bridged::MediaNeg;
 use super::context::CallContext;
 use super::events::CallEvent;
 use super::leg::{self, Leg};
@@ -54,6 +56,12 @@ pub(super) struct Call {
     /// The callee's leg, once answered.
     pub b: Option<Leg>,
     pub media: Option<CallMedia>,
+    /// The bridge's events, when the media task has some to give.
+    pub media_events: Option<tokio::sync::mpsc::UnboundedReceiver<BridgeEvent>>,
+    /// Offer/answer state of a bridged call (WebRTC, SRTP, transcoding).
+    pub neg: MediaNeg,
+    /// DTMF digits pressed during the call, by side (for the IVR to come).
+    pub digits: Vec<(Side, char)>,
     /// Extensions whose call slot this call holds.
     pub slots: Vec<String>,
     /// Our sent-by towards the caller, e.g. "SIP/2.0/UDP 127.0.0.1:5060".
@@ -121,6 +129,9 @@ async fn run(
         a,
         b: None,
         media: None,
+        media_events: None,
+        neg: MediaNeg::default(),
+        digits: Vec::new(),
         slots: Vec::new(),
         a_sent_by,
         session_interval: None,
@@ -174,7 +185,10 @@ impl Call {
             return (Disposition::Failed, Some(status));
         }
         match self.ctx.media.open_call() {
-            Ok(m) => self.media = Some(m),
+            Ok(mut m) => {
+                self.media_events = m.take_events();
+                self.media = Some(m);
+            }
             Err(e) => {
                 tracing::warn!("call: no media ports: {e}");
                 self.reject(503, "No Media Ports");
@@ -182,7 +196,10 @@ impl Call {
             }
         }
         if let Ok(Some(sdp)) = offer {
-            self.learn_media(Side::A, &sdp);
+            self.neg = MediaNeg::new(Some(&sdp));
+            if !self.neg.bridged {
+                self.learn_media(Side::A, &sdp);
+            }
             self.a.remote_sdp = Some(sdp);
         }
         match self.place(dialed).await {
@@ -244,12 +261,22 @@ impl Call {
         &mut self,
         deadline: Option<tokio::time::Instant>,
     ) -> Option<CallEvent> {
+        let (rx, media_events) = (&mut self.rx, &mut self.media_events);
+        let media = async {
+            match media_events.as_mut() {
+                Some(events) => events.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        let next = async {
+            tokio::select! {
+                e = rx.recv() => e,
+                Some(e) = media => Some(CallEvent::Media(e)),
+            }
+        };
         match deadline {
-            Some(d) => tokio::time::timeout_at(d, self.rx.recv())
-                .await
-                .ok()
-                .flatten(),
-            None => self.rx.recv().await,
+            Some(d) => tokio::time::timeout_at(d, next).await.ok().flatten(),
+            None => next.await,
         }
     }
 

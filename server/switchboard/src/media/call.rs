@@ -1,41 +1,77 @@
-//! One call's media: the handle the call task holds, and the relay loop.
+//! One call's media: the handle the call task holds, and the loop of its media task.
 
 use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use ::media::bridge::{Bridge, BridgeEvent, PathKind};
+use ::media::codec::EncoderOptions;
 use ::media::relay::{Kind, Relay, Side, Stats, Verdict};
-use tokio::sync::oneshot;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 
 use super::lock;
 use super::socket::Pair;
 
-/// Largest datagram relayed whole. RTP audio is far below; video fits an Ethernet MTU.
+/// Largest datagram handled whole. RTP audio is far below; video fits an Ethernet MTU.
 const MAX_DATAGRAM: usize = 2048;
 /// Datagrams drained from one socket per wake-up, so a flood on one socket cannot starve
 /// the other three.
 const BURST: usize = 32;
 
-/// The media of one call. Dropping it stops the relay and frees its ports.
+/// What carries a call's media: the anchored relay (both legs RTP with one codec: packets
+/// pass untouched) until the call installs a bridge (WebRTC, SRTP or transcoding).
+pub(super) struct Plane {
+    relay: Relay,
+    bridge: Option<Bridge>,
+    /// The address a WebRTC leg's ICE candidate names, per side (our public address and the
+    /// side's port): str0m matches incoming datagrams to it.
+    candidates: [Option<SocketAddr>; 2],
+}
+
+impl Plane {
+    pub(super) fn new() -> Plane {
+        Plane {
+            relay: Relay::new(),
+            bridge: None,
+            candidates: [None, None],
+        }
+    }
+}
+
+/// The media of one call. Dropping it stops the media task and frees its ports.
 pub struct CallMedia {
     ports: [u16; 2],
-    relay: Arc<Mutex<Relay>>,
+    plane: Arc<Mutex<Plane>>,
+    wake: Arc<Notify>,
+    events: Option<UnboundedReceiver<BridgeEvent>>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+}
+
+/// The media task's half of a call.
+pub(super) struct TaskSide {
+    pub plane: Arc<Mutex<Plane>>,
+    pub wake: Arc<Notify>,
+    pub events: UnboundedSender<BridgeEvent>,
 }
 
 impl CallMedia {
     pub(super) fn new(
         ports: [u16; 2],
-        relay: Arc<Mutex<Relay>>,
+        plane: Arc<Mutex<Plane>>,
+        wake: Arc<Notify>,
+        events: UnboundedReceiver<BridgeEvent>,
         stop: oneshot::Sender<()>,
         task: JoinHandle<()>,
     ) -> CallMedia {
         CallMedia {
             ports,
-            relay,
+            plane,
+            wake,
+            events: Some(events),
             stop: Some(stop),
             task: Some(task),
         }
@@ -49,8 +85,9 @@ impl CallMedia {
         }
     }
 
-    /// After each offer/answer: where `side`'s peer wants RTP and RTCP, the payload types it
-    /// may send, their clock rate. Unlatches that side (see `media::relay`).
+    /// After each offer/answer of a relayed call: where `side`'s peer wants RTP and RTCP,
+    /// the payload types it may send, their clock rate. Unlatches that side (see
+    /// `media::relay`).
     pub fn set_remote(
         &self,
         side: Side,
@@ -59,20 +96,69 @@ impl CallMedia {
         payload_types: impl AsRef<[u8]>,
         clock_rate: u32,
     ) {
-        lock(&self.relay).set_remote(side, rtp, rtcp, payload_types.as_ref(), clock_rate);
+        lock(&self.plane)
+            .relay
+            .set_remote(side, rtp, rtcp, payload_types.as_ref(), clock_rate);
+    }
+
+    /// Runs `f` on the call's bridge, creating it (and leaving the relay) the first time.
+    /// The media task is woken afterwards to send what `f` queued and rearm its timer.
+    pub fn with_bridge<R>(&self, f: impl FnOnce(&mut Bridge) -> R) -> R {
+        let result = {
+            let mut plane = lock(&self.plane);
+            let bridge = plane
+                .bridge
+                .get_or_insert_with(|| Bridge::new(EncoderOptions::default()));
+            f(bridge)
+        };
+        self.wake.notify_one();
+        result
+    }
+
+    /// Records the ICE candidate address a WebRTC leg on `side` was given.
+    pub fn set_candidate(&self, side: Side, candidate: SocketAddr) {
+        let i = if side == Side::A { 0 } else { 1 };
+        if let Some(slot) = lock(&self.plane).candidates.get_mut(i) {
+            *slot = Some(candidate);
+        }
+    }
+
+    pub fn is_bridged(&self) -> bool {
+        lock(&self.plane).bridge.is_some()
+    }
+
+    /// How audio from `from` reaches the other side when bridged.
+    pub fn path_kind(&self, from: Side) -> Option<PathKind> {
+        lock(&self.plane)
+            .bridge
+            .as_ref()
+            .and_then(|b| b.path_kind(from))
+    }
+
+    /// The bridge's events (digits, a failed WebRTC leg); taken once by the call task.
+    pub fn take_events(&mut self) -> Option<UnboundedReceiver<BridgeEvent>> {
+        self.events.take()
     }
 
     pub fn stats(&self, side: Side) -> Stats {
-        lock(&self.relay).stats(side)
+        let plane = lock(&self.plane);
+        match &plane.bridge {
+            Some(b) => b.stats(side),
+            None => plane.relay.stats(side),
+        }
     }
 
     /// The (RTP, RTCP) source addresses `side` is latched to.
     pub fn latched(&self, side: Side) -> (Option<SocketAddr>, Option<SocketAddr>) {
-        lock(&self.relay).latched(side)
+        let plane = lock(&self.plane);
+        match &plane.bridge {
+            Some(b) => b.latched(side),
+            None => plane.relay.latched(side),
+        }
     }
 
-    /// Stops the relay and returns once its sockets are closed and its ports are back in the
-    /// pool. The counters stay readable until then: read them (`stats`) before closing.
+    /// Stops the media and returns once its sockets are closed and its ports are back in
+    /// the pool. The counters stay readable until then: read them (`stats`) before closing.
     pub async fn close(mut self) {
         self.stop.take();
         if let Some(task) = self.task.take() {
@@ -89,48 +175,108 @@ impl Drop for CallMedia {
     }
 }
 
-/// Waits on the four sockets until `stop` fires (or its sender is dropped).
-pub(super) async fn relay_loop(
-    relay: &Mutex<Relay>,
+/// Waits on the four sockets, the bridge's timer and wake-ups until `stop` fires (or its
+/// sender is dropped).
+pub(super) async fn media_loop(
+    shared: &TaskSide,
     a: &Pair,
     b: &Pair,
     mut stop: oneshot::Receiver<()>,
 ) {
     let mut buf = vec![0u8; MAX_DATAGRAM];
     loop {
+        let deadline = lock(&shared.plane)
+            .bridge
+            .as_ref()
+            .and_then(Bridge::poll_timeout);
+        let timer = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
         let ready = tokio::select! {
             biased;
             _ = &mut stop => return,
-            r = a.rtp.readable() => r.map(|()| (Side::A, Kind::Rtp)),
-            r = b.rtp.readable() => r.map(|()| (Side::B, Kind::Rtp)),
-            r = a.rtcp.readable() => r.map(|()| (Side::A, Kind::Rtcp)),
-            r = b.rtcp.readable() => r.map(|()| (Side::B, Kind::Rtcp)),
-        };
-        let (side, kind) = match ready {
-            Ok(ready) => ready,
-            Err(e) => {
-                // Only when the runtime's I/O driver is gone.
-                tracing::warn!(error = %e, "media socket failed; relay stops");
-                return;
+            () = shared.wake.notified() => None,
+            () = timer => {
+                if let Some(bridge) = lock(&shared.plane).bridge.as_mut() {
+                    bridge.handle_timeout(Instant::now());
+                }
+                None
             }
+            r = a.rtp.readable() => Some(r.map(|()| (Side::A, Kind::Rtp))),
+            r = b.rtp.readable() => Some(r.map(|()| (Side::B, Kind::Rtp))),
+            r = a.rtcp.readable() => Some(r.map(|()| (Side::A, Kind::Rtcp))),
+            r = b.rtcp.readable() => Some(r.map(|()| (Side::B, Kind::Rtcp))),
         };
         let pair = |s: Side| if s == Side::A { a } else { b };
-        let socket = pair(side).socket(kind);
-        let out = pair(side.other()).socket(kind);
-        for _ in 0..BURST {
-            let (n, from) = match socket.try_recv_from(&mut buf) {
-                Ok(got) => got,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                // ICMP errors from earlier sends (port unreachable) surface here: not ours.
-                Err(_) => continue,
+        if let Some(ready) = ready {
+            let (side, kind) = match ready {
+                Ok(ready) => ready,
+                Err(e) => {
+                    // Only when the runtime's I/O driver is gone.
+                    tracing::warn!(error = %e, "media socket failed; media stops");
+                    return;
+                }
             };
-            let Some(bytes) = buf.get(..n) else { continue };
-            let verdict = lock(relay).on_packet(Instant::now(), side, kind, from, bytes);
-            if let Verdict::Forward { to } = verdict
-                && out.try_send_to(bytes, to).is_err()
-            {
-                lock(relay).send_failed(side.other(), kind);
-            }
+            receive_burst(shared, pair(side), pair(side.other()), side, kind, &mut buf);
         }
+        flush(shared, a, b);
+    }
+}
+
+fn receive_burst(
+    shared: &TaskSide,
+    here: &Pair,
+    there: &Pair,
+    side: Side,
+    kind: Kind,
+    buf: &mut [u8],
+) {
+    let socket = here.socket(kind);
+    let out = there.socket(kind);
+    let local = socket.local_addr().ok();
+    for _ in 0..BURST {
+        let (n, from) = match socket.try_recv_from(buf) {
+            Ok(got) => got,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            // ICMP errors from earlier sends (port unreachable) surface here: not ours.
+            Err(_) => continue,
+        };
+        let Some(bytes) = buf.get(..n) else { continue };
+        let now = Instant::now();
+        let mut plane = lock(&shared.plane);
+        let candidate = plane.candidates[if side == Side::A { 0 } else { 1 }];
+        if let Some(bridge) = plane.bridge.as_mut() {
+            let Some(local) = candidate.or(local) else {
+                continue;
+            };
+            bridge.handle_packet(now, side, kind, from, local, bytes);
+            continue;
+        }
+        let verdict = plane.relay.on_packet(now, side, kind, from, bytes);
+        drop(plane);
+        if let Verdict::Forward { to } = verdict
+            && out.try_send_to(bytes, to).is_err()
+        {
+            lock(&shared.plane).relay.send_failed(side.other(), kind);
+        }
+    }
+}
+
+/// Sends what the bridge queued and hands its events to the call.
+fn flush(shared: &TaskSide, a: &Pair, b: &Pair) {
+    let mut plane = lock(&shared.plane);
+    let Some(bridge) = plane.bridge.as_mut() else {
+        return;
+    };
+    while let Some(t) = bridge.poll_transmit() {
+        let pair = if t.side == Side::A { a } else { b };
+        // Never wait on a full socket buffer: late audio is worse than lost audio.
+        let _ = pair.socket(t.kind).try_send_to(&t.bytes, t.to);
+    }
+    while let Some(event) = bridge.poll_event() {
+        let _ = shared.events.send(event);
     }
 }

@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ::media::ports::PortPool;
-use ::media::relay::Relay;
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, mpsc, oneshot};
 
+use super::call::{Plane, TaskSide};
 use super::socket::{Pair, bind_pair};
 use super::{CallMedia, MediaError, lock};
 
@@ -110,12 +110,19 @@ impl MediaEngine {
         // On error `a` is dropped here: its sockets close, its ports go back.
         let b = bind_pair(&self.shared)?;
         let ports = [a.port(), b.port()];
-        let relay = Arc::new(Mutex::new(Relay::new()));
+        let plane = Arc::new(Mutex::new(Plane::new()));
+        let wake = Arc::new(Notify::new());
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
         let (stop_tx, stop_rx) = oneshot::channel();
         self.shared.active.fetch_add(1, Ordering::Relaxed);
         let active = ActiveCall(self.shared.clone());
-        let task = runtime.spawn(run(relay.clone(), a, b, stop_rx, active));
-        Ok(CallMedia::new(ports, relay, stop_tx, task))
+        let task_side = TaskSide {
+            plane: plane.clone(),
+            wake: wake.clone(),
+            events: events_tx,
+        };
+        let task = runtime.spawn(run(task_side, a, b, stop_rx, active));
+        Ok(CallMedia::new(ports, plane, wake, events_rx, stop_tx, task))
     }
 
     /// Calls whose relay task is running.
@@ -132,16 +139,10 @@ impl MediaEngine {
     }
 }
 
-/// The relay task of one call. Its locals drop in reverse order on exit: the sockets close
+/// The media task of one call. Its locals drop in reverse order on exit: the sockets close
 /// before the port leases release, so a released port can be bound again at once.
-async fn run(
-    relay: Arc<Mutex<Relay>>,
-    a: Pair,
-    b: Pair,
-    stop: oneshot::Receiver<()>,
-    active: ActiveCall,
-) {
-    super::call::relay_loop(&relay, &a, &b, stop).await;
+async fn run(shared: TaskSide, a: Pair, b: Pair, stop: oneshot::Receiver<()>, active: ActiveCall) {
+    super::call::media_loop(&shared, &a, &b, stop).await;
     let now = Instant::now();
     active.0.recycle(a, now);
     active.0.recycle(b, now);

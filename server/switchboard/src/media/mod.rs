@@ -1,9 +1,11 @@
-//! The tokio driver of the anchored RTP relay (`media::relay`, sans-IO).
+//! The tokio driver of a call's media: the anchored RTP relay (`media::relay`) or the media
+//! bridge (`media::bridge`: WebRTC, SRTP, transcoding), both sans-IO.
 //!
 //! A [`MediaEngine`] owns the RTP port pool (`[media] rtp_ports`). Each call opens a
-//! [`CallMedia`]: four UDP sockets (side A RTP/RTCP, side B RTP/RTCP on consecutive ports)
-//! and one task that waits on all four, asks the `Relay` what to do with each datagram and
-//! sends it out of the other side's socket. Sends never wait: when a socket buffer is full
+//! [`CallMedia`]: four UDP sockets (side A RTP/RTCP, side B RTP/RTCP on consecutive ports;
+//! a WebRTC leg multiplexes everything on its RTP socket) and one task that waits on all
+//! four and the bridge's timer. Relayed, a datagram is checked by the `Relay` and sent out
+//! of the other side's socket; bridged, the `Bridge` takes it and says what to send. Sends never wait: when a socket buffer is full
 //! the packet is dropped (late audio is worse than lost audio) and counted as not sent.
 //!
 //! When the task ends its pairs are kept bound, emptied and rested for a second, for the next

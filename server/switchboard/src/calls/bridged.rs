@@ -1,0 +1,439 @@
+//! Calls whose media Switchboard terminates (the media bridge): a browser on either leg
+//! (WebRTC), SRTP with SDES keys, or two phones without a codec in common (transcoding).
+//! Each leg then gets an SDP of ours, negotiated with that leg alone; re-offers are answered
+//! here rather than passed to the other leg, whose media goes on unchanged.
+//!
+//! A call starts relayed (`media::relay`, the cheap path) unless the caller's offer is
+//! WebRTC or SDES; it becomes bridged when the callee answers from a WebSocket contact or
+//! picks a codec the caller did not offer (we add the ones we transcode to every offer).
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use media::bridge::negotiate::{self, LocalAudio, Profile, RemoteAudio};
+use media::bridge::{BridgeEvent, Chosen, LegSetup};
+use media::codec::Codec;
+use media::relay::Side;
+use media::sdp::Direction;
+use media::srtp::{CryptoAttribute, CryptoSuite, SrtpSession, answer_crypto};
+use media::webrtc::WebRtcLeg;
+
+use super::leg;
+use super::task::Call;
+
+/// What a browser leg is offered, best first. Never G.729: browsers lack it.
+const WEBRTC_CODECS: [Codec; 4] = [Codec::Opus, Codec::G722, Codec::Pcmu, Codec::Pcma];
+
+/// The negotiation state of one call's media.
+#[derive(Default)]
+pub(super) struct MediaNeg {
+    /// The caller's offer, as sent and as read.
+    pub a_offer: Option<(String, RemoteAudio)>,
+    /// The call is bridged (or will be once the callee answers).
+    pub bridged: bool,
+    /// Our offer to the callee's browser contacts (one str0m session serves every fork;
+    /// only one can answer).
+    pub webrtc_offer: Option<(WebRtcLeg, String, SocketAddr)>,
+    /// The key we offered an SDES callee.
+    pub b_key: Option<CryptoAttribute>,
+    /// Our current description per leg when bridged, and its o= version.
+    pub local_sdp: [Option<String>; 2],
+    pub chosen: [Option<Chosen>; 2],
+    pub session_ids: [u64; 2],
+    pub versions: [u64; 2],
+}
+
+fn ix(side: Side) -> usize {
+    if side == Side::A { 0 } else { 1 }
+}
+
+impl MediaNeg {
+    pub fn new(offer: Option<&str>) -> MediaNeg {
+        let a_offer = offer.and_then(|sdp| Some((sdp.to_owned(), negotiate::read(sdp)?)));
+        let bridged = a_offer
+            .as_ref()
+            .is_some_and(|(_, a)| a.profile != Profile::Plain);
+        MediaNeg {
+            a_offer,
+            bridged,
+            session_ids: [rand::random(), rand::random()],
+            versions: [1, 1],
+            ..MediaNeg::default()
+        }
+    }
+
+    fn a_codecs(&self) -> Vec<Codec> {
+        self.a_offer
+            .as_ref()
+            .map(|(_, a)| a.codecs.iter().map(|(c, _)| *c).collect())
+            .unwrap_or_default()
+    }
+}
+
+impl Call {
+    /// The address our media is reached at, as written in SDP and ICE candidates.
+    pub(super) fn media_ip(&self, sent_by: &str) -> Option<IpAddr> {
+        let bound = self.ctx.media.bind_ip();
+        self.ctx
+            .public_ip
+            .or((!bound.is_unspecified()).then_some(bound))
+            .or_else(|| leg::local_ip(sent_by))
+    }
+
+    /// The offer for one fork of the callee when the call is (or may become) bridged:
+    /// WebRTC for a browser contact, else our RTP description. None: use the relayed offer.
+    pub(super) fn bridged_offer(
+        &mut self,
+        side: Side,
+        to_browser: bool,
+        sent_by: &str,
+    ) -> Option<String> {
+        if !to_browser && !self.neg.bridged {
+            return None;
+        }
+        let ip = self.media_ip(sent_by)?;
+        let port = self.media.as_ref()?.port(side);
+        if to_browser {
+            if self.neg.webrtc_offer.is_none() {
+                let candidate = SocketAddr::new(ip, port);
+                match WebRtcLeg::offer(Instant::now(), candidate, &WEBRTC_CODECS) {
+                    Ok((leg, sdp)) => self.neg.webrtc_offer = Some((leg, sdp, candidate)),
+                    Err(e) => {
+                        tracing::warn!("call: cannot make a WebRTC offer: {e}");
+                        return None;
+                    }
+                }
+            }
+            return self
+                .neg
+                .webrtc_offer
+                .as_ref()
+                .map(|(_, sdp, _)| sdp.clone());
+        }
+        let sdes = self
+            .neg
+            .a_offer
+            .as_ref()
+            .is_some_and(|(_, a)| a.profile == Profile::Sdes);
+        if sdes && self.neg.b_key.is_none() {
+            self.neg.b_key = Some(CryptoAttribute::generate(
+                1,
+                CryptoSuite::AesCm128HmacSha1_80,
+                &mut |b: &mut [u8]| rand::fill(b),
+            ));
+        }
+        let mut first = self.neg.a_codecs();
+        // A browser's Opus is worth keeping end to end when the phone has it too.
+        first.retain(|c| *c != Codec::Opus || negotiate::available(*c));
+        let codecs = negotiate::offer_codecs(&first);
+        let (formats, events) = negotiate::offer_formats(&codecs);
+        Some(negotiate::describe(&LocalAudio {
+            session_id: self.neg.session_ids[ix(side)],
+            version: self.neg.versions[ix(side)],
+            ip,
+            port,
+            codecs: &formats,
+            events: &events,
+            crypto: self.neg.b_key.as_ref(),
+            direction: Direction::SendRecv,
+        }))
+    }
+
+    /// The callee (on `side`) answered with `answer`. Returns false when the call stays
+    /// relayed (the caller's SDP goes on as before).
+    pub(super) fn on_callee_answer(
+        &mut self,
+        side: Side,
+        from_browser: bool,
+        answer: &str,
+        sent_by: &str,
+    ) -> bool {
+        let remote = negotiate::read(answer);
+        let relayable = !self.neg.bridged
+            && !from_browser
+            && remote.as_ref().is_some_and(|r| {
+                r.profile == Profile::Plain
+                    && r.answered().is_some_and(|c| {
+                        self.neg.a_offer.is_none() || self.neg.a_codecs().contains(&c.codec)
+                    })
+            });
+        if relayable || self.neg.a_offer.is_none() {
+            return false;
+        }
+        self.neg.bridged = true;
+        let now = Instant::now();
+        let callee = if from_browser {
+            self.callee_webrtc(now, answer)
+        } else {
+            remote.and_then(|r| self.callee_rtp(&r))
+        };
+        let Some((setup, chosen)) = callee else {
+            tracing::info!(call = %self.record.id, "call: the callee's answer is unusable for the bridge");
+            return true;
+        };
+        self.note_codec(side, chosen);
+        let Some(media) = self.media.as_ref() else {
+            return true;
+        };
+        let installed = media.with_bridge(|b| b.set_leg(now, side, setup));
+        if let Err(e) = installed {
+            tracing::warn!(call = %self.record.id, "call: bridge refused the callee's media: {e}");
+            return true;
+        }
+        if self.neg.local_sdp[0].is_none() {
+            self.answer_caller(now, chosen.codec, sent_by);
+        }
+        true
+    }
+
+    fn callee_webrtc(&mut self, now: Instant, answer: &str) -> Option<(LegSetup, Chosen)> {
+        let (mut leg, _, candidate) = self.neg.webrtc_offer.take()?;
+        if let Err(e) = leg.accept_answer(now, answer) {
+            tracing::info!(call = %self.record.id, "call: browser answer refused: {e}");
+            return None;
+        }
+        let (codec, pt) = leg.audio()?;
+        if let Some(media) = &self.media {
+            media.set_candidate(Side::B, candidate);
+        }
+        let chosen = Chosen {
+            codec,
+            pt,
+            telephone_event: leg.telephone_event(),
+        };
+        Some((LegSetup::WebRtc(Box::new(leg)), chosen))
+    }
+
+    fn callee_rtp(&self, answer: &RemoteAudio) -> Option<(LegSetup, Chosen)> {
+        let chosen = answer.answered()?;
+        let srtp = match (&self.neg.b_key, answer.cryptos.first()) {
+            (Some(ours), Some(theirs)) => Some(SrtpSession::new(ours, theirs).ok()?),
+            (Some(_), None) => return None,
+            _ => None,
+        };
+        Some((
+            LegSetup::Rtp {
+                rtp: answer.rtp,
+                rtcp: answer.rtcp,
+                chosen,
+                srtp,
+            },
+            chosen,
+        ))
+    }
+
+    /// Answers the caller's offer with a codec of its own, `callee_codec` first when it
+    /// has it (then audio is relayed), and installs the caller's leg in the bridge.
+    fn answer_caller(&mut self, now: Instant, callee_codec: Codec, sent_by: &str) {
+        let Some((offer_sdp, offer)) = self.neg.a_offer.clone() else {
+            return;
+        };
+        let (Some(ip), Some(port)) = (
+            self.media_ip(sent_by),
+            self.media.as_ref().map(|m| m.port(Side::A)),
+        ) else {
+            return;
+        };
+        let result = match offer.profile {
+            Profile::WebRtc => {
+                let candidate = SocketAddr::new(ip, port);
+                match WebRtcLeg::answer(now, &offer_sdp, candidate, &WEBRTC_CODECS) {
+                    Ok((leg, sdp)) => {
+                        if let Some(media) = &self.media {
+                            media.set_candidate(Side::A, candidate);
+                        }
+                        leg.audio().map(|(codec, pt)| {
+                            let chosen = Chosen {
+                                codec,
+                                pt,
+                                telephone_event: leg.telephone_event(),
+                            };
+                            (LegSetup::WebRtc(Box::new(leg)), chosen, sdp)
+                        })
+                    }
+                    Err(e) => {
+                        tracing::info!(call = %self.record.id, "call: cannot answer the browser: {e}");
+                        None
+                    }
+                }
+            }
+            Profile::Sdes | Profile::Plain => {
+                self.answer_rtp_caller(&offer, callee_codec, ip, port)
+            }
+        };
+        let Some((setup, chosen, sdp)) = result else {
+            return;
+        };
+        self.note_codec(Side::A, chosen);
+        self.neg.local_sdp[0] = Some(sdp);
+        if let Some(media) = &self.media
+            && let Err(e) = media.with_bridge(|b| b.set_leg(now, Side::A, setup))
+        {
+            tracing::warn!(call = %self.record.id, "call: bridge refused the caller's media: {e}");
+        }
+    }
+
+    fn answer_rtp_caller(
+        &mut self,
+        offer: &RemoteAudio,
+        callee_codec: Codec,
+        ip: IpAddr,
+        port: u16,
+    ) -> Option<(LegSetup, Chosen, String)> {
+        let chosen = offer.choose(&[callee_codec])?;
+        let (srtp, key) = if offer.profile == Profile::Sdes {
+            let (theirs, ours) = answer_crypto(&offer.cryptos, &mut |b: &mut [u8]| rand::fill(b))?;
+            (Some(SrtpSession::new(&ours, &theirs).ok()?), Some(ours))
+        } else {
+            (None, None)
+        };
+        let events: Vec<(u8, u32)> = chosen
+            .telephone_event
+            .map(|pt| vec![(pt, chosen.codec.rtp_clock())])
+            .unwrap_or_default();
+        let sdp = negotiate::describe(&LocalAudio {
+            session_id: self.neg.session_ids[0],
+            version: self.neg.versions[0],
+            ip,
+            port,
+            codecs: &[(chosen.codec, chosen.pt)],
+            events: &events,
+            crypto: key.as_ref(),
+            direction: offer.direction.reversed(),
+        });
+        Some((
+            LegSetup::Rtp {
+                rtp: offer.rtp,
+                rtcp: offer.rtcp,
+                chosen,
+                srtp,
+            },
+            chosen,
+            sdp,
+        ))
+    }
+
+    fn note_codec(&mut self, side: Side, chosen: Chosen) {
+        self.neg.chosen[ix(side)] = Some(chosen);
+        let name = format!("{}/{}", chosen.codec.name(), chosen.codec.rtp_clock());
+        match side {
+            Side::A => self.record.codec_a = Some(name),
+            Side::B => self.record.codec_b = Some(name),
+        }
+    }
+
+    /// Our answer to a re-offer (re-INVITE or UPDATE with SDP) on a bridged leg: the same
+    /// media, the peer's new address and direction taken into account. None: refuse (488).
+    pub(super) fn answer_reoffer(&mut self, side: Side, offer_sdp: Option<&str>) -> Option<String> {
+        let i = ix(side);
+        let current = self.neg.local_sdp[i].clone()?;
+        let Some(offer_sdp) = offer_sdp else {
+            // An offerless re-INVITE: our current description is the offer.
+            return Some(current);
+        };
+        let offer = negotiate::read(offer_sdp)?;
+        if offer.profile == Profile::WebRtc {
+            let now = Instant::now();
+            let media = self.media.as_ref()?;
+            let answer = media.with_bridge(|b| {
+                b.webrtc_mut(side)
+                    .map(|leg| leg.accept_reoffer(now, offer_sdp))
+            })?;
+            return match answer {
+                Ok(sdp) => {
+                    self.neg.local_sdp[i] = Some(sdp.clone());
+                    Some(sdp)
+                }
+                Err(e) => {
+                    tracing::info!(call = %self.record.id, "call: browser re-offer refused: {e}");
+                    None
+                }
+            };
+        }
+        let chosen = self.neg.chosen[i]?;
+        let keep = offer
+            .choose(&[chosen.codec])
+            .filter(|c| c.codec == chosen.codec)?;
+        let parsed = media::sdp::SessionDescription::parse(&current).ok()?;
+        let ip = parsed.connection.as_ref().and_then(|c| c.ip())?;
+        let port = parsed.media.first()?.port;
+        let key = parsed
+            .media
+            .first()
+            .and_then(|m| m.attribute("crypto"))
+            .and_then(|v| CryptoAttribute::parse(v).ok());
+        let srtp = match (&key, offer.cryptos.first()) {
+            (Some(ours), Some(theirs)) => Some(SrtpSession::new(ours, theirs).ok()?),
+            (Some(_), None) => return None,
+            _ => None,
+        };
+        let events: Vec<(u8, u32)> = keep
+            .telephone_event
+            .map(|pt| vec![(pt, keep.codec.rtp_clock())])
+            .unwrap_or_default();
+        self.neg.versions[i] += 1;
+        let sdp = negotiate::describe(&LocalAudio {
+            session_id: self.neg.session_ids[i],
+            version: self.neg.versions[i],
+            ip,
+            port,
+            codecs: &[(keep.codec, keep.pt)],
+            events: &events,
+            crypto: key.as_ref(),
+            direction: offer.direction.reversed(),
+        });
+        let setup = LegSetup::Rtp {
+            rtp: offer.rtp,
+            rtcp: offer.rtcp,
+            chosen: keep,
+            srtp,
+        };
+        let media = self.media.as_ref()?;
+        media
+            .with_bridge(|b| b.set_leg(Instant::now(), side, setup))
+            .ok()?;
+        self.neg.chosen[i] = Some(keep);
+        self.neg.local_sdp[i] = Some(sdp.clone());
+        Some(sdp)
+    }
+
+    /// A digit that came by SIP INFO (`application/dtmf-relay`) on `from`: sent on as RFC
+    /// 4733 events to the other leg. False when the body is not a digit.
+    pub(super) fn relay_info_digit(&mut self, from: Side, body: &[u8]) -> bool {
+        let Some((digit, ms)) = std::str::from_utf8(body)
+            .ok()
+            .and_then(media::dtmf::parse_dtmf_relay)
+        else {
+            return false;
+        };
+        self.on_digit(from, digit);
+        if let Some(media) = &self.media {
+            media.with_bridge(|b| b.send_digit(Instant::now(), from.other(), digit, ms));
+        }
+        true
+    }
+
+    /// A key pressed on `side` (RFC 4733 or SIP INFO): the PBX core's record of it.
+    pub(super) fn on_digit(&mut self, side: Side, digit: char) {
+        tracing::info!(call = %self.record.id, ?side, %digit, "call: DTMF digit");
+        self.digits.push((side, digit));
+    }
+
+    /// The bridge's news during the conversation. True: the call must end.
+    pub(super) fn on_bridge_event(&mut self, event: BridgeEvent) -> bool {
+        match event {
+            BridgeEvent::Digit { side, digit } => {
+                self.on_digit(side, digit);
+                false
+            }
+            BridgeEvent::Connected { side } => {
+                tracing::debug!(call = %self.record.id, ?side, "call: WebRTC media connected");
+                false
+            }
+            BridgeEvent::Failed { side, reason } => {
+                tracing::info!(call = %self.record.id, ?side, %reason, "call: media failed; hanging up");
+                true
+            }
+        }
+    }
+}
