@@ -34,7 +34,7 @@ pub(super) struct MediaNeg {
     /// Our offer to the callee's browser contacts (one str0m session serves every fork;
     /// only one can answer).
     pub webrtc_offer: Option<(WebRtcLeg, String, SocketAddr)>,
-    /// The key we offered an SDES callee.
+    /// The key we offered an SDES callee (a phone that refused our plain offer: 488).
     pub b_key: Option<CryptoAttribute>,
     /// Our current description per leg when bridged, and its o= version.
     pub local_sdp: [Option<String>; 2],
@@ -110,22 +110,10 @@ impl Call {
                 .as_ref()
                 .map(|(_, sdp, _)| sdp.clone());
         }
-        let sdes = self
-            .neg
-            .a_offer
-            .as_ref()
-            .is_some_and(|(_, a)| a.profile == Profile::Sdes);
-        if sdes && self.neg.b_key.is_none() {
-            self.neg.b_key = Some(CryptoAttribute::generate(
-                1,
-                CryptoSuite::AesCm128HmacSha1_80,
-                &mut |b: &mut [u8]| rand::fill(b),
-            ));
-        }
-        let mut first = self.neg.a_codecs();
-        // A browser's Opus is worth keeping end to end when the phone has it too.
-        first.retain(|c| *c != Codec::Opus || negotiate::available(*c));
-        let codecs = negotiate::offer_codecs(&first);
+        // A phone is offered plain RTP/AVP whatever the caller spoke: SRTP goes to a phone
+        // only when it offers it itself (as a caller). The caller's codecs come first, so
+        // a phone that has one of them gets it relayed.
+        let codecs = negotiate::offer_codecs(&self.neg.a_codecs());
         let (formats, events) = negotiate::offer_formats(&codecs);
         Some(negotiate::describe(&LocalAudio {
             session_id: self.neg.session_ids[ix(side)],
@@ -135,6 +123,36 @@ impl Call {
             codecs: &formats,
             events: &events,
             crypto: self.neg.b_key.as_ref(),
+            direction: Direction::SendRecv,
+        }))
+    }
+
+    /// Our RTP/SAVP offer for a phone that refused plain RTP: the same codecs, with a key.
+    pub(super) fn srtp_offer(&mut self, side: Side, sent_by: &str) -> Option<String> {
+        let ip = self.media_ip(sent_by)?;
+        let port = self.media.as_ref()?.port(side);
+        let key = self
+            .neg
+            .b_key
+            .get_or_insert_with(|| {
+                CryptoAttribute::generate(
+                    1,
+                    CryptoSuite::AesCm128HmacSha1_80,
+                    &mut |b: &mut [u8]| rand::fill(b),
+                )
+            })
+            .clone();
+        self.neg.bridged = true;
+        let codecs = negotiate::offer_codecs(&self.neg.a_codecs());
+        let (formats, events) = negotiate::offer_formats(&codecs);
+        Some(negotiate::describe(&LocalAudio {
+            session_id: self.neg.session_ids[ix(side)],
+            version: self.neg.versions[ix(side)],
+            ip,
+            port,
+            codecs: &formats,
+            events: &events,
+            crypto: Some(&key),
             direction: Direction::SendRecv,
         }))
     }

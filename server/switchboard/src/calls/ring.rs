@@ -30,6 +30,8 @@ pub(super) struct Fork {
     pub final_status: Option<u16>,
     /// The contact is a browser (a WebSocket flow): it was offered WebRTC.
     pub to_browser: bool,
+    /// Our plain offer was refused and SRTP (SDES) offered instead.
+    pub srtp_offered: bool,
 }
 
 /// How ringing ended.
@@ -106,6 +108,7 @@ impl Call {
                     dialog,
                     final_status: None,
                     to_browser,
+                    srtp_offered: false,
                 });
             }
         }
@@ -131,7 +134,9 @@ impl Call {
                     };
                     let status = response.status;
                     if status >= 300 {
-                        if let Some(f) = forks.get_mut(i) {
+                        if let Some(f) = forks.get_mut(i)
+                            && !(status == 488 && self.offer_srtp(f, r.side))
+                        {
                             f.final_status = Some(status);
                         }
                     } else if status >= 200 {
@@ -174,6 +179,34 @@ impl Call {
                 return Rang::Failed(Failure::from_status(best), best);
             }
         }
+    }
+
+    /// A phone refused our plain offer (488): it may require SRTP. Offers it again once,
+    /// as RTP/SAVP with an SDES key; the call is then bridged. True if the offer went out.
+    fn offer_srtp(&mut self, fork: &mut Fork, side: Side) -> bool {
+        if fork.to_browser || fork.srtp_offered || self.neg.a_offer.is_none() {
+            return false;
+        }
+        let sent_by = self.sent_by(&fork.peer);
+        let Some(sdp) = self.srtp_offer(side, &sent_by) else {
+            return false;
+        };
+        let mut invite = fork
+            .dialog
+            .request(Method::Invite, &leg::via_value(&sent_by));
+        invite
+            .headers
+            .set(HeaderName::MaxForwards, self.max_forwards.to_string());
+        invite.headers.push(HeaderName::Allow, ALLOW);
+        leg::set_sdp(&mut invite.headers, &mut invite.body, &sdp);
+        let Some(id) = self.send(&fork.peer, invite.clone()) else {
+            return false;
+        };
+        tracing::debug!(call = %self.record.id, "call: plain offer refused (488); offering SRTP");
+        fork.id = id;
+        fork.invite = invite;
+        fork.srtp_offered = true;
+        true
     }
 
     /// The winning fork: ACK its 2xx (unless the answer must wait for the caller's ACK:

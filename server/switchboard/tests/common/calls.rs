@@ -504,6 +504,19 @@ impl CalleeDialog {
         )
     }
 
+    /// A request in the dialog with a body of any type (INFO with dtmf-relay, say).
+    pub fn request_with(&mut self, method: &str, content_type: &str, body: &str) -> Vec<u8> {
+        let bare = String::from_utf8(self.request(method, None)).unwrap();
+        bare.replace(
+            "Content-Length: 0\r\n\r\n",
+            &format!(
+                "Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            ),
+        )
+        .into_bytes()
+    }
+
     /// ACK for the 2xx to our last re-INVITE.
     pub fn ack(&self, body: Option<&str>) -> Vec<u8> {
         in_dialog(

@@ -16,6 +16,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio_tungstenite::tungstenite;
 
+pub mod browser;
 pub mod calls;
 
 pub const DOMAIN: &str = "switchboard.test";
