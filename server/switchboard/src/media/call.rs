@@ -236,7 +236,10 @@ fn receive_burst(
 ) {
     let socket = here.socket(kind);
     let out = there.socket(kind);
-    let local = socket.local_addr().ok();
+    // Only a WebRTC leg looks at the local address, and it has a candidate: no system call
+    // (getsockname) on every wake-up for the others.
+    let port = here.port() + u16::from(kind == Kind::Rtcp);
+    let unspecified = SocketAddr::from(([0, 0, 0, 0], port));
     for _ in 0..BURST {
         let (n, from) = match socket.try_recv_from(buf) {
             Ok(got) => got,
@@ -249,9 +252,7 @@ fn receive_burst(
         let mut plane = lock(&shared.plane);
         let candidate = plane.candidates[if side == Side::A { 0 } else { 1 }];
         if let Some(bridge) = plane.bridge.as_mut() {
-            let Some(local) = candidate.or(local) else {
-                continue;
-            };
+            let local = candidate.unwrap_or(unspecified);
             bridge.handle_packet(now, side, kind, from, local, bytes);
             continue;
         }
