@@ -11,8 +11,8 @@ use std::time::Duration;
 use common::Phone;
 use common::browser::{RtpPhone, decode_all, dominant, sdp_rtp_addr, tone_frames};
 use common::calls::{
-    CalleeDialog, CallerDialog, final_for, invite_with_auth, office, records_after_calls,
-    request_of,
+    CalleeDialog, CallerDialog, final_for, invite_with_auth, office, quiet_for,
+    records_after_calls, request_of,
 };
 use media::codec::Codec;
 use media::srtp::{CryptoAttribute, CryptoSuite, SrtpSession};
@@ -123,6 +123,23 @@ async fn a_pcmu_phone_and_a_g729_only_phone_are_transcoded() {
     let heard_a = decode_all(Codec::Pcmu, 8000, at_a.iter().map(Vec::as_slice));
     assert_eq!(dominant(&heard_b[heard_b.len() / 3..], 8000), 1000);
     assert_eq!(dominant(&heard_a[heard_a.len() / 3..], 8000), 600);
+
+    // bob holds: the bridge answers for his leg alone (recvonly), alice is not disturbed.
+    let hold = offer(b_addr, "RTP/AVP", "18", "a=rtpmap:18 G729/8000\r\n")
+        .replace("a=sendrecv", "a=sendonly");
+    bob.conn.send(&up.b.request("INVITE", Some(&hold))).await;
+    let ok = final_for(&mut bob.conn, Method::Invite).await;
+    assert_eq!(ok.status, 200, "{ok:?}");
+    let held = String::from_utf8(ok.body.clone()).unwrap();
+    assert!(
+        held.contains("a=recvonly") && held.contains("G729/8000"),
+        "{held}"
+    );
+    assert_eq!(sdp_rtp_addr(&held), up.to_server_b, "same media address");
+    bob.conn.send(&up.b.ack(None)).await;
+    if let Some(sip::Message::Request(r)) = quiet_for(&mut alice.conn, 300).await {
+        assert_ne!(r.method, Method::Invite, "the re-INVITE stays on bob's leg");
+    }
     hang_up(&mut alice, &mut bob, &mut up).await;
     let r = records_after_calls(&server).await.pop().unwrap();
     assert_eq!(r.codec_a.as_deref(), Some("PCMU/8000"));

@@ -62,6 +62,12 @@ impl MediaNeg {
         }
     }
 
+    /// Our SDP toward `side` so far came from an `Anchor` with this identity.
+    pub fn continue_origin(&mut self, side: Side, session_id: u64, version: u64) {
+        self.session_ids[ix(side)] = session_id;
+        self.versions[ix(side)] = version;
+    }
+
     fn a_codecs(&self) -> Vec<Codec> {
         self.a_offer
             .as_ref()
@@ -190,6 +196,9 @@ impl Call {
             return true;
         };
         self.note_codec(side, chosen);
+        if !from_browser {
+            self.neg.local_sdp[ix(side)] = self.describe_settled(side, chosen, sent_by);
+        }
         let Some(media) = self.media.as_ref() else {
             return true;
         };
@@ -204,8 +213,30 @@ impl Call {
         true
     }
 
+    /// Our description of a phone leg once its codec is settled (what a later re-offer on
+    /// that leg is answered from): that codec, its telephone-event, our key if SRTP.
+    fn describe_settled(&self, side: Side, chosen: Chosen, sent_by: &str) -> Option<String> {
+        let ip = self.media_ip(sent_by)?;
+        let port = self.media.as_ref()?.port(side);
+        let events: Vec<(u8, u32)> = chosen
+            .telephone_event
+            .map(|pt| vec![(pt, chosen.codec.rtp_clock())])
+            .unwrap_or_default();
+        Some(negotiate::describe(&LocalAudio {
+            session_id: self.neg.session_ids[ix(side)],
+            version: self.neg.versions[ix(side)],
+            ip,
+            port,
+            codecs: &[(chosen.codec, chosen.pt)],
+            events: &events,
+            crypto: self.neg.b_key.as_ref(),
+            direction: Direction::SendRecv,
+        }))
+    }
+
     fn callee_webrtc(&mut self, now: Instant, answer: &str) -> Option<(LegSetup, Chosen)> {
-        let (mut leg, _, candidate) = self.neg.webrtc_offer.take()?;
+        let (mut leg, offer, candidate) = self.neg.webrtc_offer.take()?;
+        self.neg.local_sdp[1] = Some(offer);
         if let Err(e) = leg.accept_answer(now, answer) {
             tracing::info!(call = %self.record.id, "call: browser answer refused: {e}");
             return None;

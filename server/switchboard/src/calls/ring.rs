@@ -231,6 +231,12 @@ impl Call {
         leg.invite_cseq = invite.cseq().map(|c| c.seq).unwrap_or(1);
         if let Some(sdp) = leg::sdp_body(response.content_type(), &response.body) {
             let sent_by = self.a_sent_by.clone();
+            if !self.neg.bridged && !to_browser {
+                // Our offer was the caller's SDP anchored: a bridge that takes over must go
+                // on with that o= line (RFC 3264 §8).
+                self.neg
+                    .continue_origin(r.side, leg.anchor.session_id(), leg.anchor.version());
+            }
             if !self.on_callee_answer(r.side, to_browser, &sdp, &sent_by) {
                 self.learn_media(r.side, &sdp);
             }
