@@ -4,7 +4,12 @@
 # and features with the CLI, registers sipp callees from the port they then answer on, and
 # runs the call scenarios of e2e/sipp/call-*.xml; each test also checks its call record
 # (`switchboard cdr list --json`, e2e/cdr-check.py). Then two baresip phones (e2e/baresip/)
-# register and call each other: each must record the other's tone.
+# register and call each other: each must record the other's tone and not its own. Over G.711
+# (baresip-audio); SDES-SRTP on both legs (baresip-srtp: RTP/SAVP + a=crypto in the SDP each
+# phone took, a key of the server's own to the caller), from an SRTP phone to a plain one and
+# back (baresip-srtp-to-plain, baresip-plain-to-srtp); G.722 relayed (baresip-g722), G.722
+# transcoded to PCMU (baresip-g722-to-pcmu: the caller offers only G.722, the callee only
+# PCMU), and that transcoding between two SRTP legs (baresip-srtp-g722-to-pcmu).
 # The last line is "N passed, N failed"; the exit status is non-zero when any failed.
 #
 # Environment:
@@ -83,10 +88,12 @@ cli() { # any switchboard CLI command; a failure is reported and fails the run
 ext() { cli extension add "$1" --password "pw-$1" --name "calls $1"; }
 
 # Extensions: 11xx answered, 12xx busy, 13xx no answer, 14xx cancel, 15xx callee hangs up,
-# 16xx hold, 17xx transfer, 18xx class of service, 19xx baresip. x1 calls x2; x3 is the forward
-# or transfer target.
+# 16xx hold, 17xx transfer, 18xx class of service, 19xx baresip (1901/1902 G.711, 1911/1912
+# SRTP, 1913/1914 SRTP to plain, 1915/1916 plain to SRTP, 1921/1922 G.722, 1931/1932 G.722 to
+# PCMU, 1933/1934 the same over SRTP, 1935/1936 over best-effort SRTP). x1 calls x2; x3 is the forward or transfer target.
 for n in 1101 1102 1201 1202 1203 1251 1252 1301 1302 1303 1351 1352 1401 1402 1501 1502 \
-  1601 1602 1701 1702 1703 1801 1901 1902; do
+  1601 1602 1701 1702 1703 1801 1901 1902 1911 1912 1913 1914 1915 1916 1921 1922 1931 1932 \
+  1933 1934 1935 1936; do
   ext "$n"
 done
 cli extension set 1202 --forward-busy 1203
@@ -332,24 +339,63 @@ t_international_403() {
   fi
 }
 
-t_baresip_audio() {
+# Two baresip phones, CALLER calls CALLEE through the server with e2e/baresip/call.sh and the
+# options given; its last line is the note (or the failure); then the call's record.
+baresip_call() { # caller callee rtp-low [call.sh options...]
+  local a="$1" b="$2" low="$3"
+  shift 3
   if ! command -v baresip >/dev/null 2>&1; then
     fail "baresip missing (scripts/ensure-deps.sh installs it)"
     return
   fi
+  local dir="$work/baresip-$a"
   if ! "$root/e2e/baresip/call.sh" --server "127.0.0.1:$sip_port" --domain "$domain" \
-    --caller 1901:pw-1901 --callee 1902:pw-1902 --rtp 22000 "$work/baresip" >"$work/baresip.out" 2>&1; then
-    fail "$(tail -1 "$work/baresip.out")"
-    sed 's/^/      /' "$work/baresip.out" | tail -40 >"$work/t.extra"
+    --caller "$a:pw-$a" --callee "$b:pw-$b" --rtp "$low" "$@" "$dir" >"$dir.out" 2>&1; then
+    fail "$(tail -1 "$dir.out")"
+    sed 's/^/      /' "$dir.out" | tail -60 >"$work/t.extra"
     return
   fi
-  note="$(tail -1 "$work/baresip.out")"
-  cdr --caller 1901 --dialed 1902 --callee 1902 --disposition answered --min-a-in 100 --min-b-out 100 \
+  note="$(tail -1 "$dir.out")"
+  note="${note#ok: }"
+  cdr --caller "$a" --dialed "$b" --callee "$b" --disposition answered --min-a-in 100 --min-b-out 100 \
     >"$work/t.cdr" || fail "$(cat "$work/t.cdr")"
 }
 
+t_baresip_audio() { baresip_call 1901 1902 22000; }
+# SDES-SRTP on both phones (RTP/SAVP only): the server answers the caller with its own key and
+# gets SRTP to the callee too (plain first, RTP/SAVP after its 488); call.sh checks the SDP each
+# phone took and baresip's SRTP log. Then only one of the two phones speaks SRTP.
+t_baresip_srtp() { baresip_call 1911 1912 22400 --srtp srtp-mand; }
+t_baresip_srtp_to_plain() { baresip_call 1913 1914 23600 --srtp srtp-mand --srtp-side caller; }
+t_baresip_plain_to_srtp() { baresip_call 1915 1916 24000 --srtp srtp-mand --srtp-side callee; }
+# G.722 on both sides: relayed, both encode G.722.
+t_baresip_g722() {
+  baresip_call 1921 1922 22800 --caller-codecs G722/16000 --callee-codecs G722/16000 \
+    --expect-codecs G722:G722
+}
+# The caller offers only G.722, the callee only PCMU (it picks PCMU from the codecs the server
+# adds to the offer): the server transcodes.
+t_baresip_g722_to_pcmu() {
+  baresip_call 1931 1932 23200 --caller-codecs G722/16000 --callee-codecs PCMU \
+    --expect-codecs G722:PCMU
+}
+# The same with SRTP on both legs: decrypt, transcode, encrypt.
+t_baresip_srtp_g722_to_pcmu() {
+  baresip_call 1933 1934 24400 --caller-codecs G722/16000 --callee-codecs PCMU \
+    --expect-codecs G722:PCMU --srtp srtp-mand
+}
+
+# Best-effort SRTP (keys in an RTP/AVP offer, baresip's `mediaenc=srtp`) with transcoding:
+# the server answers the caller in kind with its own key and offers the callee plain RTP.
+t_baresip_srtp_optional_g722_to_pcmu() {
+  baresip_call 1935 1936 21400 --caller-codecs G722/16000 --callee-codecs PCMU \
+    --expect-codecs G722:PCMU --srtp srtp --srtp-side caller
+}
+
 tests=(answered-rtp callee-hangs-up busy-forward busy-refused noanswer-forward noanswer-480
-  caller-cancels hold-resume blind-transfer international-403 baresip-audio)
+  caller-cancels hold-resume blind-transfer international-403 baresip-audio baresip-srtp
+  baresip-srtp-to-plain baresip-plain-to-srtp baresip-g722 baresip-g722-to-pcmu
+  baresip-srtp-g722-to-pcmu baresip-srtp-optional-g722-to-pcmu)
 for name in "${tests[@]}"; do
   if [[ " ${CALLS_SKIP:-} " == *" $name "* ]]; then
     echo "skip  $name"; skipped=$((skipped + 1)); continue

@@ -4,7 +4,10 @@
     tone.py gen FILE FREQ SECONDS        8 kHz mono 16-bit sine, amplitude -12 dBFS
     tone.py check FILE FREQ [OTHER...]   exit 0 when FILE holds FREQ: at least 1 s of it,
                                          and in those blocks FREQ carries most of the
-                                         energy and each OTHER frequency less than a tenth of it.
+                                         energy and each OTHER frequency less than a tenth of it;
+                                         and no 20 ms block at all where an OTHER frequency
+                                         carries a tenth of the energy or more (a phone's own
+                                         tone must not come back to it, not even mixed in).
 Prints one line: what was found.
 """
 import math
@@ -49,6 +52,7 @@ def check(path, freq, others):
     good = 0
     total = 0
     worst_other = 0.0
+    other_blocks = 0
     for i in range(0, len(samples) - block + 1, block):
         b = samples[i:i + block]
         energy = sum(x * x for x in b)
@@ -57,13 +61,18 @@ def check(path, freq, others):
         total += 1
         want = goertzel(b, freq, rate) * 2 / block  # ~ energy of that frequency's component
         rest = [goertzel(b, f, rate) * 2 / block for f in others]
+        if any(r >= 0.1 * energy for r in rest):
+            other_blocks += 1
         if want > 0.5 * energy and all(r < 0.1 * want for r in rest):
             good += 1
             worst_other = max([worst_other] + [r / want for r in rest])
     secs = good * block / rate
-    ok = secs >= 1.0
-    print(f"{path}: {secs:.2f} s of {freq} Hz in {total * block / rate:.2f} s of sound"
-          f" (strongest other tone {worst_other:.3f} of it) -> {'ok' if ok else 'MISSING'}")
+    ok = secs >= 1.0 and other_blocks == 0
+    verdict = "ok" if ok else "MISSING" if secs < 1.0 else "OTHER TONE HEARD"
+    others_text = "/".join(f"{f:g}" for f in others) or "none"
+    print(f"{path}: {secs:.2f} s of {freq:g} Hz in {total * block / rate:.2f} s of sound"
+          f" (strongest other tone {worst_other:.3f} of it; {other_blocks} blocks with"
+          f" {others_text} Hz) -> {verdict}")
     return 0 if ok else 1
 
 

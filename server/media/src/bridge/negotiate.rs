@@ -39,6 +39,8 @@ pub struct Chosen {
 #[derive(Debug, Clone)]
 pub struct RemoteAudio {
     pub profile: Profile,
+    /// The m-line's transport protocol as written (`RTP/AVP`, `RTP/SAVP`, ...).
+    pub proto: String,
     /// Codecs we support, in the peer's order.
     pub codecs: Vec<(Codec, u8)>,
     /// telephone-event payload types with their clock.
@@ -68,7 +70,9 @@ pub fn read(sdp: &str) -> Option<RemoteAudio> {
         .collect();
     let profile = if proto.contains("TLS") || proto.ends_with("SAVPF") || fingerprint {
         Profile::WebRtc
-    } else if proto == "RTP/SAVP" {
+    } else if proto == "RTP/SAVP" || !cryptos.is_empty() {
+        // Keys in an RTP/AVP offer are "best-effort SRTP" (baresip's `mediaenc=srtp`,
+        // some desk phones): answered in kind, with our own key.
         Profile::Sdes
     } else {
         Profile::Plain
@@ -100,6 +104,7 @@ pub fn read(sdp: &str) -> Option<RemoteAudio> {
     }
     Some(RemoteAudio {
         profile,
+        proto: m.proto.clone(),
         codecs,
         events,
         rtp,
@@ -226,6 +231,9 @@ pub struct LocalAudio<'a> {
     /// telephone-event payload types and clocks.
     pub events: &'a [(u8, u32)],
     pub crypto: Option<&'a CryptoAttribute>,
+    /// Keys in an `RTP/AVP` line (best-effort SRTP, when the offer was so) rather than
+    /// `RTP/SAVP`.
+    pub keys_in_avp: bool,
     pub direction: Direction,
 }
 
@@ -287,7 +295,7 @@ pub fn describe(local: &LocalAudio<'_>) -> String {
         kind: "audio".to_owned(),
         port: local.port,
         port_count: None,
-        proto: if local.crypto.is_some() {
+        proto: if local.crypto.is_some() && !local.keys_in_avp {
             "RTP/SAVP"
         } else {
             "RTP/AVP"

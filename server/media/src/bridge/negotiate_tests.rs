@@ -70,6 +70,7 @@ fn our_description_round_trips_through_the_reader() {
         codecs: &formats,
         events: &events,
         crypto: None,
+        keys_in_avp: false,
         direction: Direction::SendRecv,
     });
     assert!(sdp.contains("m=audio 20000 RTP/AVP 111 0 8 9"), "{sdp}");
@@ -103,6 +104,7 @@ fn a_keyed_description_is_savp() {
         codecs: &[(Codec::Pcmu, 0)],
         events: &[],
         crypto: Some(key),
+        keys_in_avp: false,
         direction: Direction::RecvOnly,
     });
     assert!(sdp.contains("m=audio 20002 RTP/SAVP 0\r\n"), "{sdp}");
@@ -111,4 +113,30 @@ fn a_keyed_description_is_savp() {
         "{sdp}"
     );
     assert!(sdp.contains("a=recvonly\r\n"), "{sdp}");
+}
+
+#[test]
+fn keys_in_an_avp_offer_are_best_effort_srtp_and_answered_in_kind() {
+    let avp = SDES.replace("RTP/SAVP", "RTP/AVP");
+    let Some(offer) = read(&avp) else {
+        panic!("unreadable")
+    };
+    assert_eq!(offer.profile, Profile::Sdes);
+    assert_eq!(offer.proto, "RTP/AVP");
+    let Some(key) = offer.cryptos.first() else {
+        panic!("no key")
+    };
+    let sdp = describe(&LocalAudio {
+        session_id: 1,
+        version: 1,
+        ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        port: 20004,
+        codecs: &[(Codec::Pcmu, 0)],
+        events: &[],
+        crypto: Some(key),
+        keys_in_avp: true,
+        direction: Direction::SendRecv,
+    });
+    assert!(sdp.contains("m=audio 20004 RTP/AVP 0\r\n"), "{sdp}");
+    assert!(sdp.contains("a=crypto:1 "), "{sdp}");
 }

@@ -129,6 +129,7 @@ impl Call {
             codecs: &formats,
             events: &events,
             crypto: self.neg.b_key.as_ref(),
+            keys_in_avp: false,
             direction: Direction::SendRecv,
         }))
     }
@@ -159,6 +160,7 @@ impl Call {
             codecs: &formats,
             events: &events,
             crypto: Some(&key),
+            keys_in_avp: false,
             direction: Direction::SendRecv,
         }))
     }
@@ -230,6 +232,7 @@ impl Call {
             codecs: &[(chosen.codec, chosen.pt)],
             events: &events,
             crypto: self.neg.b_key.as_ref(),
+            keys_in_avp: false,
             direction: Direction::SendRecv,
         }))
     }
@@ -348,6 +351,7 @@ impl Call {
             codecs: &[(chosen.codec, chosen.pt)],
             events: &events,
             crypto: key.as_ref(),
+            keys_in_avp: offer.proto.eq_ignore_ascii_case("RTP/AVP"),
             direction: offer.direction.reversed(),
         });
         Some((
@@ -429,6 +433,7 @@ impl Call {
             codecs: &[(keep.codec, keep.pt)],
             events: &events,
             crypto: key.as_ref(),
+            keys_in_avp: offer.proto.eq_ignore_ascii_case("RTP/AVP"),
             direction: offer.direction.reversed(),
         });
         let setup = LegSetup::Rtp {
