@@ -192,7 +192,7 @@ async fn a_browser_and_a_g729_phone_hear_each_other() {
 
 #[tokio::test]
 async fn dtmf_crosses_between_48000_and_8000_both_ways() {
-    let (_server, _dir, [mut alice, mut bob]) = office::<2>((44700, 44799)).await;
+    let (server, _dir, [mut alice, mut bob]) = office::<2>((44700, 44799)).await;
     let mut call = browser_calls_phone(&mut alice, &mut bob, "PCMU", 0).await;
     tones(&mut call, Codec::Pcmu, 0, &[]).await;
     call.browser.press('7').await;
@@ -231,6 +231,15 @@ async fn dtmf_crosses_between_48000_and_8000_both_ways() {
     }
     call.browser.run_for(Duration::from_millis(100)).await;
     assert_eq!(call.browser.digits(), "3");
+    let seen = common::eventually(|| async {
+        server.active_calls().first().map(|c| c.digits.clone()) == Some("73".to_owned())
+    })
+    .await;
+    assert!(
+        seen,
+        "the call hears both key presses: {:?}",
+        server.active_calls()
+    );
     hang_up(&mut alice, &mut bob, &mut call).await;
 }
 

@@ -298,3 +298,53 @@ async fn a_phone_that_requires_srtp_gets_it_on_the_second_offer() {
     let pcm = decode_all(Codec::Pcmu, 8000, frames.iter().map(Vec::as_slice));
     assert_eq!(dominant(&pcm[pcm.len() / 3..], 8000), 1000);
 }
+
+/// Digits reach the PBX core in a relayed call too: the relay forwards the events untouched
+/// and the call sees the key presses (the live call lists them).
+#[tokio::test]
+async fn digits_of_a_relayed_call_reach_the_call() {
+    let (server, _dir, [mut alice, mut bob]) = office::<2>((45500, 45599)).await;
+    let mut pa = RtpPhone::new().await;
+    let pb = RtpPhone::new().await;
+    let a_sdp = offer(
+        pa.addr(),
+        "RTP/AVP",
+        "0 101",
+        "a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n",
+    );
+    let b_addr = pb.addr();
+    let mut up = call(&mut alice, &mut bob, &a_sdp, |_| {
+        offer(
+            b_addr,
+            "RTP/AVP",
+            "0 101",
+            "a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n",
+        )
+    })
+    .await;
+    for digit in ['4', '2'] {
+        for (i, end) in [false, false, true, true, true].into_iter().enumerate() {
+            let mut payload = Vec::new();
+            media::dtmf::write_event(
+                &media::dtmf::DtmfEvent {
+                    digit,
+                    end,
+                    volume: 10,
+                    duration: 160 * (i as u16 + 1).min(3),
+                },
+                &mut payload,
+            );
+            let ticks = if i == 4 { 800 } else { 0 };
+            pa.send(up.to_server_a, 101, i == 0, &payload, ticks).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let relayed = common::eventually(|| async {
+        server.active_calls().first().map(|c| c.digits.clone()) == Some("42".to_owned())
+    })
+    .await;
+    assert!(relayed, "{:?}", server.active_calls());
+    let at_b = pb.drain().into_iter().filter(|p| p.0 == 101).count();
+    assert_eq!(at_b, 10, "the events themselves are relayed untouched");
+    hang_up(&mut alice, &mut bob, &mut up).await;
+}

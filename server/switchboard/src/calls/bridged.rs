@@ -471,6 +471,7 @@ impl Call {
     pub(super) fn on_digit(&mut self, side: Side, digit: char) {
         tracing::info!(call = %self.record.id, ?side, %digit, "call: DTMF digit");
         self.digits.push((side, digit));
+        self.ep.calls().add_digit(self.handle, digit);
     }
 
     /// The bridge's news during the conversation. True: the call must end.

@@ -33,6 +33,8 @@ pub struct ActiveCall {
     pub caller: String,
     pub callee: String,
     pub answered: bool,
+    /// DTMF digits pressed so far (either side, RFC 4733 or SIP INFO), in order.
+    pub digits: String,
     sender: Option<CallSender>,
 }
 
@@ -87,6 +89,7 @@ impl CallRouter {
                     caller: caller.to_owned(),
                     callee: String::new(),
                     answered: false,
+                    digits: String::new(),
                     sender: Some(sender.clone()),
                 },
             );
@@ -100,6 +103,14 @@ impl CallRouter {
             if let Some(c) = i.calls.get_mut(&handle) {
                 c.callee = callee.to_owned();
                 c.answered = answered;
+            }
+        });
+    }
+
+    pub fn add_digit(&self, handle: u64, digit: char) {
+        self.with(|i| {
+            if let Some(c) = i.calls.get_mut(&handle) {
+                c.digits.push(digit);
             }
         });
     }

@@ -40,8 +40,13 @@ impl Call {
         let (codec, rate) = first
             .and_then(|pt| m.rtpmap(pt))
             .unwrap_or_else(|| ("unknown".to_owned(), 8000));
+        let event_pt = pts.iter().copied().find(|pt| {
+            m.rtpmap(*pt)
+                .is_some_and(|(name, _)| name.eq_ignore_ascii_case("telephone-event"))
+        });
         if let Some(media) = &self.media {
             media.set_remote(side, rtp, rtcp, pts, rate);
+            media.set_event_pt(side, event_pt);
         }
         let name = format!("{codec}/{rate}");
         match side {

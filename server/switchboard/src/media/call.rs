@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use ::media::bridge::{Bridge, BridgeEvent, PathKind};
 use ::media::codec::EncoderOptions;
+use ::media::dtmf::{DtmfTranslator, parse_event};
 use ::media::relay::{Kind, Relay, Side, Stats, Verdict};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::sync::{Notify, oneshot};
@@ -29,6 +30,10 @@ pub(super) struct Plane {
     /// The address a WebRTC leg's ICE candidate names, per side (our public address and the
     /// side's port): str0m matches incoming datagrams to it.
     candidates: [Option<SocketAddr>; 2],
+    /// Relayed calls: each side's telephone-event payload type, and the digits seen in it
+    /// (the bridge does this itself), so the PBX core hears key presses either way.
+    event_pts: [Option<u8>; 2],
+    digits: [DtmfTranslator; 2],
 }
 
 impl Plane {
@@ -37,7 +42,30 @@ impl Plane {
             relay: Relay::new(),
             bridge: None,
             candidates: [None, None],
+            event_pts: [None, None],
+            digits: [
+                DtmfTranslator::new(8000, 8000),
+                DtmfTranslator::new(8000, 8000),
+            ],
         }
+    }
+
+    /// A digit pressed, if `bytes` (relayed from `side`) ends an RFC 4733 event.
+    fn relayed_digit(&mut self, side: Side, bytes: &[u8]) -> Option<BridgeEvent> {
+        let i = if side == Side::A { 0 } else { 1 };
+        let pt = (*self.event_pts.get(i)?)?;
+        let header = ::media::rtp::parse(bytes).ok()?;
+        if header.payload_type != pt {
+            return None;
+        }
+        let end = header.payload_offset.checked_add(header.payload_len)?;
+        let event = parse_event(bytes.get(header.payload_offset..end)?)?;
+        let digit = self
+            .digits
+            .get_mut(i)?
+            .translate(header.timestamp, &event)?
+            .digit_done?;
+        Some(BridgeEvent::Digit { side, digit })
     }
 }
 
@@ -99,6 +127,15 @@ impl CallMedia {
         lock(&self.plane)
             .relay
             .set_remote(side, rtp, rtcp, payload_types.as_ref(), clock_rate);
+    }
+
+    /// The telephone-event payload type `side` sends in a relayed call (digits are then
+    /// reported like the bridge's).
+    pub fn set_event_pt(&self, side: Side, pt: Option<u8>) {
+        let i = if side == Side::A { 0 } else { 1 };
+        if let Some(slot) = lock(&self.plane).event_pts.get_mut(i) {
+            *slot = pt;
+        }
     }
 
     /// Runs `f` on the call's bridge, creating it (and leaving the relay) the first time.
@@ -257,6 +294,12 @@ fn receive_burst(
             continue;
         }
         let verdict = plane.relay.on_packet(now, side, kind, from, bytes);
+        if kind == Kind::Rtp
+            && matches!(verdict, Verdict::Forward { .. })
+            && let Some(digit) = plane.relayed_digit(side, bytes)
+        {
+            let _ = shared.events.send(digit);
+        }
         drop(plane);
         if let Verdict::Forward { to } = verdict
             && out.try_send_to(bytes, to).is_err()
