@@ -11,6 +11,7 @@
 # Environment: BENCH_RATE (500/s), BENCH_SECONDS (20), BENCH_WARMUP (1000 calls),
 # KAMAILIO_CFG (../shared/bench/kamailio/registrar.cfg), BENCH_SKIP_CRITERION=1,
 # BENCH_SKIP_CALLS=1 (and the BENCH_CALL_* settings of scripts/bench-calls.sh),
+# BENCH_SKIP_MEDIA=1 (and the BENCH_MEDIA_* settings of scripts/bench-media.sh),
 # SWITCHBOARD_BIN (default: cargo build --release, target/release/switchboard).
 set -euo pipefail
 
@@ -232,16 +233,26 @@ if [[ "${BENCH_SKIP_CALLS:-0}" != 1 ]]; then
   SWITCHBOARD_BIN="$bin" "$root/scripts/bench-calls.sh" || echo "bench: scripts/bench-calls.sh failed (exit $?)" >&2
 fi
 
+# --- media: browser (Opus, DTLS-SRTP) <-> phone (PCMU) calls ramped, next to rtpengine -------
+if [[ "${BENCH_SKIP_MEDIA:-0}" != 1 ]]; then
+  SWITCHBOARD_BIN="$bin" "$root/scripts/bench-media.sh" || echo "bench: scripts/bench-media.sh failed (exit $?)" >&2
+fi
+
 # --- criterion ----------------------------------------------------------------------------
+# sip: parse/print. media: per 20 ms frame, each codec's encode/decode (libopus and
+# libbcg729 are the reference implementations, so their figures are the peer's too), the
+# resampler, SRTP protect+unprotect, the whole transcode path; the relay per packet.
 if [[ "${BENCH_SKIP_CRITERION:-0}" != 1 ]]; then
-  echo "cargo bench -p sip (criterion):"
-  if (cd "$root" && cargo bench -p sip --bench '*' -- --warm-up-time 1 --measurement-time 3) \
-    >"$work/criterion.out" 2>&1; then
-    # criterion prints "name  time: [low mid high]", the name on its own line when it is long
-    awk '/time:/ { if (prev !~ /time:/ && $1 == "time:") print "  " prev; print "  " $0 } { prev = $0 }' \
-      "$work/criterion.out"
-  else
-    echo "  (no criterion benches ran:)"
-    tail -5 "$work/criterion.out" | sed 's/^/  /'
-  fi
+  for pkg in sip media; do
+    echo "cargo bench -p $pkg (criterion):"
+    if (cd "$root" && cargo bench -p "$pkg" --bench '*' -- --warm-up-time 1 --measurement-time 3) \
+      >"$work/criterion-$pkg.out" 2>&1; then
+      # criterion prints "name  time: [low mid high]", the name on its own line when it is long
+      awk '/time:/ { if (prev !~ /time:/ && $1 == "time:") print "  " prev; print "  " $0 } { prev = $0 }' \
+        "$work/criterion-$pkg.out"
+    else
+      echo "  (no criterion benches ran:)"
+      tail -5 "$work/criterion-$pkg.out" | sed 's/^/  /'
+    fi
+  done
 fi

@@ -6,7 +6,9 @@
 #   scripts/ensure-deps.sh          # run + test: C toolchain, pkg-config, libopus, libbcg729,
 #                                   # sipp, baresip,
 #                                   # node + npm and e2e/jssip's npm packages (npm ci)
-#   scripts/ensure-deps.sh bench    # the above + kamailio (the reference registrar)
+#   scripts/ensure-deps.sh bench    # the above + kamailio (the reference registrar) and
+#                                   # rtpengine + kamailio-websocket-modules (the reference
+#                                   # WebRTC gateway of scripts/bench-media.sh)
 #
 # The Rust toolchain itself is not installed here: Debian's rustc is too old for edition 2024,
 # so it has to come from rustup (https://rustup.rs); we only say so clearly.
@@ -38,6 +40,8 @@ if [[ "$profile" != run ]]; then
 fi
 if [[ "$profile" == bench ]]; then
   wanted[kamailio]=kamailio
+  # scripts/bench-media.sh: the reference WebRTC gateway (../shared/bench/rtpengine/run.sh)
+  wanted[rtpengine]=rtpengine-daemon
 fi
 
 missing=()
@@ -52,6 +56,10 @@ if [[ "$profile" == bench ]] && command -v kamailio >/dev/null 2>&1; then
   for mod in auth registrar usrloc; do
     ls /usr/lib/*/kamailio/modules/"$mod".so >/dev/null 2>&1 || missing+=(kamailio)
   done
+fi
+# SIP over WebSocket for the rtpengine gateway's browser side (a package of its own)
+if [[ "$profile" == bench ]]; then
+  ls /usr/lib/*/kamailio/modules/websocket.so >/dev/null 2>&1 || missing+=(kamailio-websocket-modules)
 fi
 
 if ((${#missing[@]})); then
