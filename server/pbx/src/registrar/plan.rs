@@ -62,16 +62,42 @@ pub(crate) fn plan(
             current.clear();
         }
         ContactSet::Update(wanted) => {
+            if wanted.len() > MAX_BINDINGS_PER_AOR {
+                return Err(Reject::new(403, "Too Many Contacts"));
+            }
             for w in wanted {
                 update_one(&mut current, &mut changes, w, info)?;
             }
-            if current.len() > MAX_BINDINGS_PER_AOR {
-                return Err(Reject::new(403, "Too Many Contacts"));
-            }
+            evict_beyond_limit(&mut current, &mut changes, info)?;
         }
     }
     current.sort_by(|a, b| a.contact.cmp(&b.contact));
     Ok(Plan { changes, current })
+}
+
+/// Beyond the limit, the bindings of earlier requests that would expire first make room:
+/// a browser that reloads leaves its last WebSocket binding behind (unreachable once that
+/// connection closed), and the owner's newest registration must win over it.
+fn evict_beyond_limit(
+    current: &mut Vec<Binding>,
+    changes: &mut BindingChanges,
+    info: RequestInfo<'_>,
+) -> Result<(), Reject> {
+    while current.len() > MAX_BINDINGS_PER_AOR {
+        let oldest = current
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| !(b.call_id == info.call_id && b.cseq == info.cseq))
+            .min_by_key(|(_, b)| b.expires_at)
+            .map(|(i, _)| i);
+        let Some(i) = oldest else {
+            return Err(Reject::new(403, "Too Many Contacts"));
+        };
+        let old = current.remove(i);
+        changes.upsert.retain(|u| u.contact != old.contact);
+        push_unique(&mut changes.remove, old.contact);
+    }
+    Ok(())
 }
 
 fn update_one(

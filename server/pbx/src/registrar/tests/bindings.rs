@@ -368,6 +368,36 @@ async fn too_many_contacts_are_refused() {
 }
 
 #[tokio::test]
+async fn a_new_registration_beyond_the_limit_replaces_the_oldest() {
+    let r = registrar();
+    for i in 0..crate::registrar::MAX_BINDINGS_PER_AOR {
+        let contact = format!("<sip:1001@192.0.2.{i}>");
+        let reg = Reg::new("1001")
+            .contacts(&[contact.as_str()])
+            .call_id(&format!("c{i}"));
+        let at = T0 + i as u64;
+        assert_eq!(alice(&r, reg, at).await.status, 200);
+    }
+    let reg = Reg::new("1001")
+        .contacts(&["<sip:1001@198.51.100.9>"])
+        .call_id("newest");
+    let resp = alice(&r, reg, T0 + 100).await;
+    assert_eq!(resp.status, 200, "the newest registration wins");
+    let contacts: Vec<String> = r
+        .locations()
+        .raw()
+        .iter()
+        .map(|b| b.contact.clone())
+        .collect();
+    assert_eq!(contacts.len(), crate::registrar::MAX_BINDINGS_PER_AOR);
+    assert!(contacts.iter().any(|c| c.contains("198.51.100.9")));
+    assert!(
+        !contacts.iter().any(|c| c == "<sip:1001@192.0.2.0>"),
+        "the oldest went"
+    );
+}
+
+#[tokio::test]
 async fn storage_failure_is_a_server_error_and_commits_nothing() {
     let r = registrar();
     let mut phone = Phone::new("1001", "alice-pw");
