@@ -37,6 +37,10 @@ pub(crate) async fn upgrade(
         secure: state.listener.secure,
     };
     ws.protocols(["sip"])
+        // tungstenite's 128 KiB read and write buffers would be most of what a browser's
+        // connection costs; SIP messages are a few KiB and each is sent at once anyway.
+        .read_buffer_size(8 * 1024)
+        .write_buffer_size(0)
         .max_message_size(MAX_SIP_MESSAGE)
         .max_frame_size(MAX_SIP_MESSAGE)
         .on_upgrade(move |socket| pump(socket, state, peer))
