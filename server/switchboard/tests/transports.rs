@@ -374,3 +374,27 @@ async fn portal_answers_over_http_and_https() {
     );
     server.shutdown().await;
 }
+
+/// A browser that closes its WebSocket (a reload, a closed tab) leaves no binding behind:
+/// nothing could reach it any more. A phone on UDP keeps its binding.
+#[tokio::test]
+async fn a_closed_websocket_takes_its_binding_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = boot(test_config(dir.path(), None, 0)).await;
+    add_extension(&server, "1001", "s3cret-pw").await;
+    let mut udp = Phone::new(
+        Conn::udp(server.sip_udp.unwrap()).await,
+        "1001",
+        "s3cret-pw",
+    );
+    assert_eq!(udp.register(600).await.status, 200);
+    let mut browser = Phone::new(Conn::ws(server.http.unwrap()).await, "1001", "s3cret-pw");
+    assert_eq!(browser.register(600).await.status, 200);
+    assert_eq!(bindings(&server, "1001").await.len(), 2);
+    drop(browser);
+    let gone = eventually(|| async { bindings(&server, "1001").await.len() == 1 }).await;
+    let left = bindings(&server, "1001").await;
+    assert!(gone, "{left:?}");
+    assert_eq!(left[0].flow.transport, Transport::Udp);
+    server.shutdown().await;
+}

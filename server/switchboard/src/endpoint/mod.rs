@@ -6,6 +6,8 @@
 
 mod call_routing;
 use call_routing::dialog_key;
+
+mod closed_flows;
 pub mod dispatch;
 pub mod transactions;
 pub mod via;

@@ -37,6 +37,7 @@ pub fn attach(peer: WsPeer, endpoint: Shared, mut shutdown: Shutdown) -> WsChann
         connection: Some(id),
     };
     tokio::spawn(async move {
+        let mut peer_closed = false;
         loop {
             tokio::select! {
                 frame = from_rx.recv() => match frame {
@@ -46,7 +47,10 @@ pub fn attach(peer: WsPeer, endpoint: Shared, mut shutdown: Shutdown) -> WsChann
                         let _ = endpoint.connections().send(id, b"\r\n".to_vec());
                     }
                     Some(bytes) => endpoint.on_datagram(&flow, &bytes).await,
-                    None => break,
+                    None => {
+                        peer_closed = true;
+                        break;
+                    }
                 },
                 () = shutdown.wait() => break,
             }
@@ -54,6 +58,10 @@ pub fn attach(peer: WsPeer, endpoint: Shared, mut shutdown: Shutdown) -> WsChann
         // Dropping the registry's sender tells the portal to close the socket.
         endpoint.connections().remove(id);
         tracing::debug!(remote = %flow.remote, id, "WebSocket closed");
+        // Not at shutdown: bindings survive a restart (the browser reconnects and refreshes).
+        if peer_closed {
+            endpoint.forget_bindings_of(&flow).await;
+        }
     });
     WsChannels {
         from_client: from_tx,
