@@ -195,7 +195,7 @@ impl Endpoint {
         }
     }
 
-    pub fn handle_timeout(&mut self, now: Instant, _inbound: &mut Vec<Inbound>) {
+    pub fn handle_timeout(&mut self, now: Instant) {
         if let Endpoint::WebRtc(e) = self
             && !e.failed
         {

@@ -85,8 +85,9 @@ pub struct Bridge {
     legs: [Option<Endpoint>; 2],
     /// Indexed by the side the audio comes from.
     paths: [Option<Path>; 2],
-    /// DTMF we generate towards a side (a digit that came by SIP INFO).
-    senders: [Option<(DtmfSender, u32)>; 2],
+    /// DTMF we generate towards a side (a digit that came by SIP INFO), the event's RTP
+    /// timestamp, and whether its first packet (the one with the marker) has gone.
+    senders: [Option<(DtmfSender, u32, bool)>; 2],
     options: EncoderOptions,
     transmits: VecDeque<Transmit>,
     events: VecDeque<BridgeEvent>,
@@ -160,12 +161,8 @@ impl Bridge {
     pub fn handle_timeout(&mut self, now: Instant) {
         for side in Side::BOTH {
             if let Some(leg) = self.legs[ix(side)].as_mut() {
-                let mut inbound = Vec::new();
-                leg.handle_timeout(now, &mut inbound);
+                leg.handle_timeout(now);
                 self.flush(now, side);
-                for frame in inbound {
-                    self.route(now, side, frame);
-                }
             }
             self.drain_path(now, side);
             self.send_due_digits(now, side);
@@ -191,7 +188,7 @@ impl Bridge {
             .senders
             .iter()
             .flatten()
-            .filter_map(|(s, _)| s.poll_timeout());
+            .filter_map(|(s, _, _)| s.poll_timeout());
         legs.chain(paths).chain(digits).min()
     }
 
@@ -210,7 +207,7 @@ impl Bridge {
             return;
         };
         let ts = leg.next_timestamp();
-        self.senders[ix(to)] = Some((sender, ts));
+        self.senders[ix(to)] = Some((sender, ts, false));
         self.send_due_digits(now, to);
     }
 
@@ -302,10 +299,11 @@ impl Bridge {
     }
 
     fn send_due_digits(&mut self, now: Instant, to: Side) {
-        let Some((sender, ts)) = self.senders[ix(to)].as_mut() else {
+        let Some((sender, ts, started)) = self.senders[ix(to)].as_mut() else {
             return;
         };
         let ts = *ts;
+        let first_sent = std::mem::replace(started, true);
         let mut packets = Vec::new();
         while let Some(event) = sender.poll(now) {
             packets.push(event);
@@ -322,8 +320,8 @@ impl Bridge {
         for (i, event) in packets.iter().enumerate() {
             let mut payload = Vec::with_capacity(4);
             crate::dtmf::write_event(event, &mut payload);
-            let first = i == 0 && event.duration <= 160 * 6;
-            self.send(now, to, pt, ts, first, &payload, false);
+            let marker = i == 0 && !first_sent;
+            self.send(now, to, pt, ts, marker, &payload, false);
         }
     }
 

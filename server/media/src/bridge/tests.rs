@@ -246,6 +246,18 @@ fn a_digit_from_sip_info_goes_out_as_rfc4733_events() {
     assert!(events.len() >= 4, "{events:?}");
     assert!(events.iter().all(|e| e.digit == '#'));
     assert!(events.last().is_some_and(|e| e.end));
+    let markers: Vec<bool> = sent
+        .iter()
+        .filter_map(|t| crate::rtp::parse(&t.bytes).ok())
+        .filter(|h| h.payload_type == 101)
+        .map(|h| h.marker)
+        .collect();
+    assert_eq!(markers.iter().filter(|m| **m).count(), 1, "{markers:?}");
+    assert_eq!(
+        markers.first(),
+        Some(&true),
+        "the event's first packet is marked"
+    );
 }
 
 #[test]

@@ -220,10 +220,7 @@ impl Call {
     fn describe_settled(&self, side: Side, chosen: Chosen, sent_by: &str) -> Option<String> {
         let ip = self.media_ip(sent_by)?;
         let port = self.media.as_ref()?.port(side);
-        let events: Vec<(u8, u32)> = chosen
-            .telephone_event
-            .map(|pt| vec![(pt, chosen.codec.rtp_clock())])
-            .unwrap_or_default();
+        let events = events_of(chosen);
         Some(negotiate::describe(&LocalAudio {
             session_id: self.neg.session_ids[ix(side)],
             version: self.neg.versions[ix(side)],
@@ -339,10 +336,7 @@ impl Call {
         } else {
             (None, None)
         };
-        let events: Vec<(u8, u32)> = chosen
-            .telephone_event
-            .map(|pt| vec![(pt, chosen.codec.rtp_clock())])
-            .unwrap_or_default();
+        let events = events_of(chosen);
         let sdp = negotiate::describe(&LocalAudio {
             session_id: self.neg.session_ids[0],
             version: self.neg.versions[0],
@@ -420,10 +414,7 @@ impl Call {
             (Some(_), None) => return None,
             _ => None,
         };
-        let events: Vec<(u8, u32)> = keep
-            .telephone_event
-            .map(|pt| vec![(pt, keep.codec.rtp_clock())])
-            .unwrap_or_default();
+        let events = events_of(keep);
         self.neg.versions[i] += 1;
         let sdp = negotiate::describe(&LocalAudio {
             session_id: self.neg.session_ids[i],
@@ -491,4 +482,12 @@ impl Call {
             }
         }
     }
+}
+
+/// The telephone-event line a settled leg keeps: the one at its codec's clock, if any.
+fn events_of(chosen: Chosen) -> Vec<(u8, u32)> {
+    chosen
+        .telephone_event
+        .map(|pt| vec![(pt, chosen.codec.rtp_clock())])
+        .unwrap_or_default()
 }

@@ -65,18 +65,9 @@ impl Call {
         sent_by: &str,
         sdp: &str,
     ) -> Option<String> {
-        let parsed = SessionDescription::parse(sdp).ok()?;
-        let ip: IpAddr = self.ctx.public_ip.or_else(|| leg::local_ip(sent_by))?;
-        let port = self.media.as_ref()?.port(side);
-        let audio = audio_index(&parsed);
-        let ports: Vec<u16> = (0..parsed.media.len())
-            .map(|i| if Some(i) == audio { port } else { 0 })
-            .collect();
-        let mut ours = anchor.rewrite(&parsed, ip, &ports);
-        media::bridge::negotiate::append_codecs(
-            &mut ours,
-            &media::bridge::negotiate::offer_codecs(&[]),
-        );
+        let mut ours = self.rewritten(anchor, side, sent_by, sdp)?;
+        let extra = media::bridge::negotiate::offer_codecs(&[]);
+        media::bridge::negotiate::append_codecs(&mut ours, &extra);
         Some(ours.to_string())
     }
 
@@ -89,6 +80,16 @@ impl Call {
         sent_by: &str,
         sdp: &str,
     ) -> Option<String> {
+        Some(self.rewritten(anchor, side, sent_by, sdp)?.to_string())
+    }
+
+    fn rewritten(
+        &self,
+        anchor: &mut Anchor,
+        side: Side,
+        sent_by: &str,
+        sdp: &str,
+    ) -> Option<SessionDescription> {
         let parsed = SessionDescription::parse(sdp).ok()?;
         let ip: IpAddr = self.ctx.public_ip.or_else(|| leg::local_ip(sent_by))?;
         let port = self.media.as_ref()?.port(side);
@@ -96,6 +97,6 @@ impl Call {
         let ports: Vec<u16> = (0..parsed.media.len())
             .map(|i| if Some(i) == audio { port } else { 0 })
             .collect();
-        Some(anchor.rewrite(&parsed, ip, &ports).to_string())
+        Some(anchor.rewrite(&parsed, ip, &ports))
     }
 }
