@@ -5,13 +5,18 @@ CARGO  ?= cargo
 CONFIG ?= switchboard.toml
 TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),target)
 
-.PHONY: run test test-unit test-interop bench fmt fmt-check clippy deps build
+.PHONY: run test test-unit test-interop test-browser bench fmt fmt-check clippy deps build web
 
 deps:
 	@scripts/ensure-deps.sh test
 
+# The softphone bundle (static/softphone.js) from web/src; the server embeds it when built.
+web:
+	@scripts/build-web.sh
+
 build:
 	@scripts/ensure-deps.sh run
+	@scripts/build-web.sh
 	$(CARGO) build --release -p switchboard
 
 # Starts the server with defaults that work on a laptop (SQLite under ./data); a
@@ -24,9 +29,11 @@ run: build
 	fi
 
 # Every test layer: unit, protocol scenarios, loopback integration (SQLite + PostgreSQL),
-# then interop with real peers (sipp); cargo's summaries stay visible and the last line is
-# the total "N passed, N failed" (scripts/test.sh).
+# interop with real peers (sipp, baresip, JsSIP), then Playwright calls between real
+# browsers; cargo's summaries stay visible and the last line is the total
+# "N passed, N failed" (scripts/test.sh).
 test: deps
+	@scripts/build-web.sh
 	scripts/test.sh
 
 test-unit: deps
@@ -34,6 +41,10 @@ test-unit: deps
 
 test-interop: deps
 	e2e/interop.sh
+
+test-browser: deps
+	@scripts/build-web.sh
+	e2e/browser/run.sh
 
 # Whole-system load with sipp against Switchboard and Kamailio in the same run, then the
 # criterion micro-benchmarks of the sip crate.

@@ -3,9 +3,11 @@
 # machine. Idempotent and fast when everything is there: it looks for each command first and
 # calls apt only for what is missing (one `apt-get update`, then one install).
 #
-#   scripts/ensure-deps.sh          # run + test: C toolchain, pkg-config, libopus, libbcg729,
-#                                   # sipp, baresip,
-#                                   # node + npm and e2e/jssip's npm packages (npm ci)
+#   scripts/ensure-deps.sh run      # C toolchain, pkg-config, libopus, libbcg729, node + npm
+#                                   # (the softphone bundle is built with esbuild from npm)
+#   scripts/ensure-deps.sh [test]   # the above + sipp, baresip, chromium, iproute2 (network
+#                                   # namespaces for the browser tests), and the npm packages
+#                                   # of e2e/jssip and e2e/browser (npm ci)
 #   scripts/ensure-deps.sh bench    # the above + kamailio (the reference registrar) and
 #                                   # rtpengine + kamailio-websocket-modules (the reference
 #                                   # WebRTC gateway of scripts/bench-media.sh)
@@ -26,14 +28,18 @@ declare -A wanted=(
   [make]=build-essential
   [pkg-config]=pkg-config
   [taskset]=util-linux
+  # scripts/build-web.sh bundles the softphone (web/src) with esbuild from npm.
+  [node]=nodejs
+  [npm]=npm
 )
 if [[ "$profile" != run ]]; then
   wanted[sipp]=sip-tester
   # e2e/interop.sh asks the kernel for free ports through python3's socket module.
   wanted[python3]=python3
-  # ... and runs JsSIP (e2e/jssip/) in Node for the SIP-over-WebSocket checks.
-  wanted[node]=nodejs
-  wanted[npm]=npm
+  # e2e/browser: Playwright drives Debian's Chromium (it cannot download its own here),
+  # inside a network namespace with only loopback (ip netns).
+  wanted[chromium]=chromium
+  wanted[ip]=iproute2
   # e2e/calls.sh: baresip as a real phone (its G.711, aufile, sndfile and alsa modules
   # are in the package; alsa's "null" device stands in for a sound card).
   wanted[baresip]=baresip-core
@@ -77,17 +83,21 @@ if ((${#missing[@]})); then
   "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
 fi
 
-# e2e/jssip's packages (JsSIP, ws) from its package-lock.json: `npm ci` only when they were
-# never installed or the lock changed since (npm writes node_modules/.package-lock.json on
-# each install). A failure is not fatal: interop.sh then fails its ws/jssip-* checks, saying why.
+# The npm packages of e2e/jssip (JsSIP, ws) and e2e/browser (Playwright) from their
+# package-lock.json: `npm ci` only when they were never installed or the lock changed since
+# (npm writes node_modules/.package-lock.json on each install). A failure is not fatal: the
+# checks that need them then fail, saying why.
 if [[ "$profile" != run ]]; then
-  jssip="$(cd "$(dirname "$0")/.." && pwd)/e2e/jssip"
-  if [[ ! -f "$jssip/node_modules/.package-lock.json" ||
-        "$jssip/package-lock.json" -nt "$jssip/node_modules/.package-lock.json" ]]; then
-    echo "ensure-deps: npm ci in e2e/jssip" >&2
-    npm ci --prefix "$jssip" --no-audit --no-fund --loglevel=error >&2 ||
-      echo "ensure-deps: npm ci in e2e/jssip failed; the ws/jssip interop checks will fail" >&2
-  fi
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  for dir in "$root/e2e/jssip" "$root/e2e/browser"; do
+    [[ -f "$dir/package-lock.json" ]] || continue
+    if [[ ! -f "$dir/node_modules/.package-lock.json" ||
+          "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]]; then
+      echo "ensure-deps: npm ci in ${dir#"$root/"}" >&2
+      npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >&2 ||
+        echo "ensure-deps: npm ci in ${dir#"$root/"} failed; its tests will fail" >&2
+    fi
+  done
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

@@ -1,6 +1,7 @@
 //! Switchboard's call control. It reaches storage and the network only through the traits in
 //! `ports`; decisions are pure functions of their inputs and an injected `now`.
 
+pub mod accounts;
 pub mod binding;
 pub mod call;
 pub mod cdr;

@@ -1,23 +1,41 @@
-//! The HTTP listener's routes: the portal pages and the SIP WebSocket at `/sip` (RFC 7118).
+//! The HTTP listener's routes: the portal pages, the JSON API under `/api`, and the SIP
+//! WebSocket at `/sip` (RFC 7118).
 //!
-//! The portal knows nothing of SIP transports: a WebSocket's frames are handed to the binary
-//! through [`Backend::sip_socket`] as plain byte channels, and the status page asks
-//! [`Backend::status`] for its figures. The same router serves `ws://` on the HTTP listener and
-//! `wss://` on the HTTPS one; [`ListenerInfo::secure`] tells them apart.
+//! The portal knows nothing of SIP transports or storage: it reaches the rest of the server
+//! through [`Backend`]. The same router serves the HTTP and the HTTPS listener;
+//! [`ListenerInfo::secure`] tells them apart (cookie names and flags, `ws` or `wss`).
+//!
+//! Every request passes two layers: the security headers ([`headers`]) and the auth guard
+//! ([`auth::guard`]), which resolves the session or API token and enforces CSRF on writes.
 
+mod api;
 mod assets;
+mod auth;
 mod backend;
+mod config;
+mod error;
+mod form;
+mod headers;
+mod pages;
 mod peer;
-mod status;
 mod ws;
+
+#[cfg(test)]
+pub(crate) mod fake;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{any, get};
 
-pub use backend::{Backend, Status, StatusListener, WsChannels, WsOutbound, WsPeer};
+pub use auth::password::{PasswordError, hash_blocking as hash_password};
+pub use backend::{
+    Backend, BackendError, BackendResult, BoxFuture, ExtensionInfo, ExtensionUpdate, LiveCall,
+    NewRule, Registration, SipCredentials, Status, StatusListener, WsChannels, WsOutbound, WsPeer,
+};
+pub use config::{Clock, LoginThrottle, PortalConfig};
 pub use peer::{ChannelListener, PeerAddr};
 
 /// Largest SIP message accepted over the WebSocket, as on the other stream transports.
@@ -27,25 +45,39 @@ pub const MAX_SIP_MESSAGE: usize = 64 * 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ListenerInfo {
     pub local: SocketAddr,
-    /// HTTPS (so `/sip` is `wss`).
+    /// HTTPS (so `/sip` is `wss` and the session cookie is `__Host-` and Secure).
     pub secure: bool,
 }
 
+/// What every handler gets.
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub backend: Arc<dyn Backend>,
     pub listener: ListenerInfo,
+    pub config: Arc<PortalConfig>,
+    /// Failed logins (shared by the routers built from clones of one config).
+    pub throttle: Arc<auth::throttle::Throttle>,
 }
 
-/// The routes: `/` (status page), `/static/…`, `/healthz` and `/sip` (SIP over WebSocket).
-/// Serve with `into_make_service_with_connect_info::<PeerAddr>()` so `/sip` knows the peer.
-pub fn router(backend: Arc<dyn Backend>, listener: ListenerInfo) -> Router {
+/// The routes: the pages, `/api/…`, `/static/…`, `/healthz` and `/sip` (SIP over WebSocket).
+/// Serve with `into_make_service_with_connect_info::<PeerAddr>()` so `/sip` and the login
+/// throttle know the peer.
+pub fn router(backend: Arc<dyn Backend>, listener: ListenerInfo, config: PortalConfig) -> Router {
+    let state = AppState {
+        backend,
+        listener,
+        throttle: config.login_throttle.0.clone(),
+        config: Arc::new(config),
+    };
     Router::new()
-        .route("/", get(status::page))
+        .merge(pages::routes())
+        .merge(api::routes())
         .route("/static/style.css", get(assets::style_css))
         .route("/healthz", get(|| async { "ok" }))
         .route("/sip", any(ws::upgrade))
-        .with_state(AppState { backend, listener })
+        .layer(from_fn_with_state(state.clone(), auth::guard::layer))
+        .layer(from_fn(headers::apply))
+        .with_state(state)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! end whose start was never saved (the database refused it for a moment) still leaves its
 //! record. A start never reopens a closed record.
 
+use pbx::accounts::CdrFilter;
 use pbx::{CallRecord, Disposition, LegStats};
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
@@ -63,6 +64,23 @@ const SELECT_SINCE: &str = concat!(
     columns!(),
     " FROM cdrs WHERE start_ms >= $1 ORDER BY start_ms DESC, id DESC LIMIT $2"
 );
+
+/// Most records one filtered listing returns (a page of the admin's list, a CSV export).
+pub const MAX_FILTERED_RECORDS: u32 = 10_000;
+
+/// The filtered listing: the time window ($1 inclusive, $2 exclusive), then `$condition`
+/// (the number and disposition conditions given, binding $5 and on), limit $3, offset $4.
+macro_rules! select_filtered {
+    ($($condition:literal)?) => {
+        concat!(
+            "SELECT ",
+            columns!(),
+            " FROM cdrs WHERE start_ms >= $1 AND start_ms < $2",
+            $($condition,)?
+            " ORDER BY start_ms DESC, id DESC LIMIT $3 OFFSET $4"
+        )
+    };
+}
 
 /// Closes what a stopped server left open: answered calls end answered, the rest failed;
 /// the SIP cause stays what it was.
@@ -170,6 +188,55 @@ impl Backend {
         });
         Ok(records)
     }
+
+    /// Records matching every condition of `filter`, newest first; a `limit` of 0 or above
+    /// `MAX_FILTERED_RECORDS` means that many. A row that does not read back is skipped with
+    /// a warning.
+    pub async fn list_records_filtered(
+        &self,
+        filter: &CdrFilter,
+    ) -> Result<Vec<CallRecord>, StoreError> {
+        let limit = match filter.limit {
+            0 => MAX_FILTERED_RECORDS,
+            n => n.min(MAX_FILTERED_RECORDS),
+        };
+        let party = filter.party.as_deref();
+        let disposition = filter.disposition.map(Disposition::as_str);
+        // One text per combination rather than `$5 IS NULL OR ...`, so PostgreSQL's cached
+        // plan for each can use the indexes on caller, callee and dialed.
+        let sql = match (party.is_some(), disposition.is_some()) {
+            (false, false) => select_filtered!(),
+            (true, false) => select_filtered!(" AND (caller = $5 OR callee = $5 OR dialed = $5)"),
+            (false, true) => select_filtered!(" AND disposition = $5"),
+            (true, true) => select_filtered!(
+                " AND (caller = $5 OR callee = $5 OR dialed = $5) AND disposition = $6"
+            ),
+        };
+        let records = with_pool!(self, pool => {
+            let mut query = sqlx::query(sql)
+                .bind(filter.since_ms.unwrap_or(i64::MIN))
+                .bind(filter.until_ms.unwrap_or(i64::MAX))
+                .bind(i64::from(limit))
+                .bind(i64::from(filter.offset));
+            if let Some(party) = party {
+                query = query.bind(party);
+            }
+            if let Some(disposition) = disposition {
+                query = query.bind(disposition);
+            }
+            query
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .filter_map(|row| {
+                    record(row)
+                        .inspect_err(|e| tracing::warn!("skipping a call record: {e}"))
+                        .ok()
+                })
+                .collect()
+        });
+        Ok(records)
+    }
 }
 
 /// Counters past i64::MAX (never in practice) are stored as i64::MAX.
@@ -181,7 +248,7 @@ fn to_u64(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
 
-/// Reads one row of `SELECT_SINCE` (either database's row type).
+/// Reads one row of `SELECT_SINCE` or `select_filtered!` (either database's row type).
 fn record<'r, R>(row: &'r R) -> Result<CallRecord, StoreError>
 where
     R: Row,

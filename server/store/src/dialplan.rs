@@ -4,14 +4,12 @@
 //! A rule's action is stored as `action` plus `target`: ('extension', number),
 //! ('route', name), ('reject', status) or ('busy', NULL).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use pbx::CallClass;
 use pbx::dialplan::{Pattern, Rule, RuleAction};
 
 use crate::backend::{Backend, with_pool};
 use crate::error::StoreError;
-use crate::extensions::valid_number;
+use crate::extensions::{unix_now, valid_number};
 
 /// Gap left between rules added without a position, so one can go in between later.
 pub const POSITION_STEP: i64 = 10;
@@ -34,10 +32,7 @@ impl Backend {
     ) -> Result<i64, StoreError> {
         check_pattern(pattern)?;
         let (action, target) = stored_action(action)?;
-        let created_at = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-            .unwrap_or(0);
+        let created_at = unix_now();
         let (id,): (i64,) = with_pool!(self, pool => {
             sqlx::query_as(INSERT)
                 .bind(position)

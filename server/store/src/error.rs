@@ -15,6 +15,10 @@ pub enum StoreError {
     InvalidNumber(String),
     #[error("no extension {0}")]
     NoSuchExtension(String),
+    #[error("a user named {0:?} already exists")]
+    DuplicateUser(String),
+    #[error("extension {0} already belongs to another user")]
+    ExtensionTaken(String),
     #[error("invalid feature value: {0}")]
     InvalidFeature(String),
     #[error("invalid dial plan rule: {0}")]

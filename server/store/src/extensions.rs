@@ -39,10 +39,7 @@ impl Backend {
         if !valid_number(number) {
             return Err(StoreError::InvalidNumber(number.to_owned()));
         }
-        let created_at = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-            .unwrap_or(0);
+        let created_at = unix_now();
         let result = with_pool!(self, pool => {
             sqlx::query(
                 "INSERT INTO extensions (number, name, sip_secret, created_at) \
@@ -78,6 +75,49 @@ impl Backend {
         let done = with_pool!(self, pool => {
             sqlx::query("DELETE FROM extensions WHERE number = $1")
                 .bind(number)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(done > 0)
+    }
+
+    /// Changes the display name. False when there is no such extension.
+    pub async fn rename_extension(&self, number: &str, name: &str) -> Result<bool, StoreError> {
+        self.set_column(
+            "UPDATE extensions SET name = $2 WHERE number = $1",
+            number,
+            name,
+        )
+        .await
+    }
+
+    /// Replaces the SIP secret (the old one stops working at the next challenge). False when
+    /// there is no such extension.
+    pub async fn set_extension_secret(
+        &self,
+        number: &str,
+        secret: &str,
+    ) -> Result<bool, StoreError> {
+        self.set_column(
+            "UPDATE extensions SET sip_secret = $2 WHERE number = $1",
+            number,
+            secret,
+        )
+        .await
+    }
+
+    /// Runs one of the single-column updates above; true when a row matched.
+    async fn set_column(
+        &self,
+        sql: &'static str,
+        number: &str,
+        value: &str,
+    ) -> Result<bool, StoreError> {
+        let done = with_pool!(self, pool => {
+            sqlx::query(sql)
+                .bind(number)
+                .bind(value)
                 .execute(pool)
                 .await?
                 .rows_affected()
@@ -140,6 +180,14 @@ fn extension(row: Row) -> Extension {
         name,
         sip_secret,
     }
+}
+
+/// Now in unix seconds, for `created_at` columns (0 if the clock is before 1970).
+pub(crate) fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }
 
 /// Extension numbers end up in SIP URIs unescaped, so keep them to safe characters.

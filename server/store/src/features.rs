@@ -1,5 +1,6 @@
-//! Changing an extension's class of service and call features: only the fields an update
-//! names change, in one statement (no read-modify-write that a concurrent CLI could race).
+//! Changing an extension's class of service and call features (and, for the portal, its name
+//! with them): only the fields an update names change, in one statement (no
+//! read-modify-write that a concurrent CLI could race).
 
 use pbx::{CallClass, Features};
 
@@ -96,8 +97,10 @@ pub(crate) fn valid_target(target: &str) -> bool {
 }
 
 /// Each clearable column: `CASE WHEN <given> THEN <value> ELSE <column> END`, so NULL can be
-/// written on purpose; the others keep their value when the parameter is NULL.
+/// written on purpose; the others keep their value when the parameter is NULL. The name goes
+/// in the same statement, so a name and features change together or not at all.
 const UPDATE: &str = "UPDATE extensions SET \
+     name = COALESCE($13, name), \
      class = COALESCE($2, class), \
      forward_always = CASE WHEN $3 THEN $4 ELSE forward_always END, \
      forward_busy = CASE WHEN $5 THEN $6 ELSE forward_busy END, \
@@ -114,6 +117,22 @@ impl Backend {
         number: &str,
         update: &FeaturesUpdate,
     ) -> Result<(), StoreError> {
+        if self.update_extension(number, None, update).await? {
+            Ok(())
+        } else {
+            Err(StoreError::NoSuchExtension(number.to_owned()))
+        }
+    }
+
+    /// Renames the extension (when `name` is given) and applies `update`, in one statement.
+    /// `InvalidFeature` (nothing changed) for a value the call core could not use; false when
+    /// there is no such extension.
+    pub async fn update_extension(
+        &self,
+        number: &str,
+        name: Option<&str>,
+        update: &FeaturesUpdate,
+    ) -> Result<bool, StoreError> {
         update.validate()?;
         let text = |u: &Option<Option<String>>| u.as_ref().and_then(|v| v.clone());
         let changed = with_pool!(self, pool => {
@@ -130,14 +149,12 @@ impl Backend {
                 .bind(update.dnd)
                 .bind(update.max_calls.is_some())
                 .bind(update.max_calls.flatten().map(i64::from))
+                .bind(name)
                 .execute(pool)
                 .await?
                 .rows_affected()
         });
-        if changed == 0 {
-            return Err(StoreError::NoSuchExtension(number.to_owned()));
-        }
-        Ok(())
+        Ok(changed > 0)
     }
 }
 

@@ -1,12 +1,14 @@
 //! Storage for Switchboard: SQLite (default) and PostgreSQL, same schema in two dialects
 //! (`migrations/sqlite`, `migrations/postgres`, run at connect). `Store` implements the pbx
-//! ports `Directory`, `Locations`, `DialPlanSource` and `CallRecords`; the same SQL text
-//! serves both databases (`$1` placeholders work in SQLite too), only the migrations differ.
+//! ports `Directory`, `Locations`, `DialPlanSource` and `CallRecords`, and keeps the web
+//! portal's users, sessions and API tokens; the same SQL text serves both databases (`$1`
+//! placeholders work in SQLite too), only the migrations differ.
 //!
 //! The registrar never waits for the database: `Store` serves the ports from in-memory copies
 //! (`cache`) and writes binding changes behind, in batches (`write_behind`); call records go
 //! the same way (`cdr_writer`).
 
+mod api_tokens;
 mod backend;
 mod batching;
 mod bindings;
@@ -19,8 +21,11 @@ mod extensions;
 mod features;
 mod migrations;
 mod store;
+mod users;
+mod web_sessions;
 mod write_behind;
 
+pub use cdrs::MAX_FILTERED_RECORDS;
 pub use dialplan::POSITION_STEP;
 pub use error::StoreError;
 pub use features::{FeaturesUpdate, MAX_RING_TIMEOUT};

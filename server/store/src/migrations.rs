@@ -25,6 +25,11 @@ const SQLITE: &[Entry] = &[
         "calls",
         include_str!("../../../migrations/sqlite/0003_calls.sql"),
     ),
+    (
+        4,
+        "portal",
+        include_str!("../../../migrations/sqlite/0004_portal.sql"),
+    ),
 ];
 
 const POSTGRES: &[Entry] = &[
@@ -42,6 +47,11 @@ const POSTGRES: &[Entry] = &[
         3,
         "calls",
         include_str!("../../../migrations/postgres/0003_calls.sql"),
+    ),
+    (
+        4,
+        "portal",
+        include_str!("../../../migrations/postgres/0004_portal.sql"),
     ),
 ];
 

@@ -2,8 +2,10 @@
 //! It implements the pbx ports: `Locations` from memory with the database written behind,
 //! `Directory` (and `DialPlanSource`, in `calls`) from a copy of the extensions table and the
 //! dial plan kept current by their change counter; `CallRecords` (in `calls`) writes behind.
+//! The portal's users, sessions and API tokens (in `accounts`) go straight to the database.
 //! The copies are made on first use, so a CLI command never loads the bindings.
 
+mod accounts;
 mod calls;
 
 use std::future::Future;
@@ -102,6 +104,26 @@ impl Store {
             located.cache.remove_aor(number);
         }
         removed
+    }
+
+    /// Changes an extension's display name. False when there is none. The server sees it at
+    /// once (this process) or within a second (others).
+    pub async fn rename_extension(&self, number: &str, name: &str) -> Result<bool, StoreError> {
+        let done = self.db.rename_extension(number, name).await;
+        self.shared.directory.invalidate();
+        done
+    }
+
+    /// Replaces an extension's SIP secret: registrations and calls challenged from now on
+    /// need the new one. False when there is no such extension.
+    pub async fn set_extension_secret(
+        &self,
+        number: &str,
+        secret: &str,
+    ) -> Result<bool, StoreError> {
+        let done = self.db.set_extension_secret(number, secret).await;
+        self.shared.directory.invalidate();
+        done
     }
 
     /// One extension, read from the database.

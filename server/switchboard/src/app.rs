@@ -18,7 +18,7 @@ use crate::calls::CallContext;
 use crate::config::{Config, Listen};
 use crate::endpoint::{Endpoint, now_unix};
 use crate::media::MediaEngine;
-use crate::transport::http::PortalBackend;
+use crate::portal_backend::PortalBackend;
 use crate::transport::shutdown::{self, ShutdownTrigger};
 use crate::transport::{connections::Connections, http, tcp, tls, udp};
 use pbx::call::CallAuthenticator;
@@ -158,8 +158,18 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         domain: config.domain.clone(),
         listeners: server.status_listeners(),
     });
+    let portal_config = portal::PortalConfig {
+        session_idle: Duration::from_secs(u64::from(config.portal.session_idle_minutes) * 60),
+        session_max: Duration::from_secs(u64::from(config.portal.session_max_hours) * 3600),
+        ..portal::PortalConfig::default()
+    };
     if let Some(l) = http_listener {
-        tasks.spawn(http::run_http(l, backend.clone(), shutdown.clone()));
+        tasks.spawn(http::run_http(
+            l,
+            backend.clone(),
+            portal_config.clone(),
+            shutdown.clone(),
+        ));
     }
     if let (Some(l), Some(t), Some(addr)) = (https_listener, &tls, server.https) {
         let (tx, rx) = tokio::sync::mpsc::channel(64);
@@ -168,6 +178,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
             ChannelListener::new(rx, addr),
             addr,
             backend.clone(),
+            portal_config.clone(),
             shutdown.clone(),
         ));
     }

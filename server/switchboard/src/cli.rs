@@ -2,7 +2,8 @@
 //! `switchboard [--config FILE] serve`,
 //! `switchboard [--config FILE] extension add|list|remove|set`,
 //! `switchboard [--config FILE] dialplan add|list|remove`,
-//! `switchboard [--config FILE] cdr list`.
+//! `switchboard [--config FILE] cdr list`,
+//! `switchboard [--config FILE] user add|list|remove|password`.
 //! `--config` is accepted before or after the subcommand. Values clap refuses (a bad class,
 //! `--dnd maybe`) exit 2 with clap's one-line reason, as usage errors do.
 
@@ -42,6 +43,38 @@ pub enum Command {
     /// Call detail records.
     #[command(subcommand)]
     Cdr(CdrCommand),
+    /// Manage web portal users (people who log in; each may own an extension).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a portal user; prints a generated password when none is given.
+    Add {
+        /// Log-in name: letters, digits, '.', '_', '-' or '@' (case-insensitive).
+        name: String,
+        /// The extension this user's softphone registers as.
+        #[arg(long, value_name = "NUMBER")]
+        extension: Option<String>,
+        /// May manage the system from the admin pages.
+        #[arg(long)]
+        admin: bool,
+        /// The password, at least 10 characters (default: a random one, printed).
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// List users: name, role, extension.
+    List,
+    /// Remove a user (and end their logins).
+    Remove { name: String },
+    /// Set a new password (and end the user's logins); prints a generated one when none is
+    /// given.
+    Password {
+        name: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

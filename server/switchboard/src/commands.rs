@@ -3,12 +3,14 @@
 //! while running (including "no such extension/rule", as `extension remove` has it).
 
 mod calls;
+mod users;
 
 use std::io::Write;
 
 use store::{Store, StoreError};
 
 pub use self::calls::{cdr, dialplan};
+pub use self::users::user;
 use crate::app;
 use crate::cli::{ExtensionCommand, check_number};
 use crate::config::Config;
@@ -70,6 +72,7 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
         let _ = writeln!(out, "  TLS cert   {} ({how})", cert.display());
     }
     drop(out);
+    users::first_admin(&server.store).await;
     wait_for_stop().await;
     println!("stopping");
     server.shutdown().await;

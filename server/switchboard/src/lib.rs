@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod endpoint;
 pub mod media;
+mod portal_backend;
 pub mod qualify;
 pub mod random;
 pub mod tls;

@@ -49,6 +49,7 @@ fn main() -> ExitCode {
             Command::Extension(cmd) => commands::extension(config, cmd).await,
             Command::Dialplan(cmd) => commands::dialplan(config, cmd).await,
             Command::Cdr(cmd) => commands::cdr(config, cmd).await,
+            Command::User(cmd) => commands::user(config, cmd).await,
         }
     });
     match result {

@@ -1,8 +1,9 @@
 //! What `Store` adds for calls: extension features, the dial plan (served from the same
-//! in-memory copy as the extensions) and call records (written behind).
+//! in-memory copy as the extensions) and call records (written behind, listed by filter).
 
 use std::sync::Arc;
 
+use pbx::accounts::CdrFilter;
 use pbx::dialplan::{Rule, RuleAction};
 use pbx::{CallClass, CallRecord, CallRecords, DialPlanSource, PortError};
 
@@ -23,6 +24,20 @@ impl Store {
         update: &FeaturesUpdate,
     ) -> Result<(), StoreError> {
         let done = self.db.set_extension_features(number, update).await;
+        self.shared.directory.invalidate();
+        done
+    }
+
+    /// Renames the extension (when `name` is given) and changes the fields `update` names,
+    /// all or nothing: `InvalidFeature` (checked first) changes nothing, and false means
+    /// there is no such extension. The server sees it within a second.
+    pub async fn update_extension(
+        &self,
+        number: &str,
+        name: Option<&str>,
+        update: &FeaturesUpdate,
+    ) -> Result<bool, StoreError> {
+        let done = self.db.update_extension(number, name, update).await;
         self.shared.directory.invalidate();
         done
     }
@@ -109,6 +124,17 @@ impl Store {
     ) -> Result<Vec<CallRecord>, StoreError> {
         self.flush_records().await;
         self.db.list_records(since_ms, limit).await
+    }
+
+    /// Records matching every condition of `filter` (see `CdrFilter`), newest first, at most
+    /// `MAX_FILTERED_RECORDS` (also what a `limit` of 0 gives). Records this handle has
+    /// queued are written first.
+    pub async fn list_records_filtered(
+        &self,
+        filter: &CdrFilter,
+    ) -> Result<Vec<CallRecord>, StoreError> {
+        self.flush_records().await;
+        self.db.list_records_filtered(filter).await
     }
 
     async fn flush_records(&self) {

@@ -463,6 +463,7 @@ impl Call {
         tracing::info!(call = %self.record.id, ?side, %digit, "call: DTMF digit");
         self.digits.push((side, digit));
         self.ep.calls().add_digit(self.handle, digit);
+        self.tell_browser_digit(side, digit);
     }
 
     /// The bridge's news during the conversation. True: the call must end.

@@ -6,6 +6,7 @@
 
 mod bridged;
 pub mod context;
+mod digit_info;
 pub mod events;
 mod leg;
 mod record;

@@ -35,6 +35,8 @@ pub struct ActiveCall {
     pub answered: bool,
     /// DTMF digits pressed so far (either side, RFC 4733 or SIP INFO), in order.
     pub digits: String,
+    /// When the call arrived (unix ms).
+    pub started_ms: i64,
     sender: Option<CallSender>,
 }
 
@@ -90,6 +92,7 @@ impl CallRouter {
                     callee: String::new(),
                     answered: false,
                     digits: String::new(),
+                    started_ms: super::record::now_ms(),
                     sender: Some(sender.clone()),
                 },
             );
@@ -155,6 +158,19 @@ impl CallRouter {
                 .collect()
         })
         .unwrap_or_default()
+    }
+
+    /// Tells the call `id` to hang up (an admin's request): both legs are ended as at
+    /// shutdown. False when no such call is up.
+    pub fn hang_up(&self, id: &str) -> bool {
+        self.with(|i| {
+            i.calls
+                .values()
+                .filter(|c| c.id == id)
+                .filter_map(|c| c.sender.as_ref())
+                .any(|s| s.send(CallEvent::Shutdown).is_ok())
+        })
+        .unwrap_or(false)
     }
 
     /// Tells every call to hang up; returns how many were told.

@@ -62,6 +62,22 @@ const KEYS: &[(&str, &str, Setter)] = &[
         Ok(())
     }),
     (
+        "SWITCHBOARD_PORTAL_SESSION_IDLE_MINUTES",
+        "portal.session_idle_minutes",
+        |c, v| {
+            c.portal.session_idle_minutes = Some(int("portal.session_idle_minutes", &v)?);
+            Ok(())
+        },
+    ),
+    (
+        "SWITCHBOARD_PORTAL_SESSION_MAX_HOURS",
+        "portal.session_max_hours",
+        |c, v| {
+            c.portal.session_max_hours = Some(int("portal.session_max_hours", &v)?);
+            Ok(())
+        },
+    ),
+    (
         "SWITCHBOARD_REGISTRAR_MIN_EXPIRES",
         "registrar.min_expires",
         |c, v| {

@@ -21,6 +21,8 @@ pub struct FileConfig {
     pub tls: TlsSection,
     #[serde(default)]
     pub registrar: RegistrarSection,
+    #[serde(default)]
+    pub portal: PortalSection,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
@@ -64,4 +66,13 @@ pub struct RegistrarSection {
     /// Added by H5 (interop): order of the two digest challenges; see config::Registrar.
     pub digest_sha256_first: Option<bool>,
     pub digest_sha256: Option<bool>,
+}
+
+/// Web portal sessions: minutes without a request before a login ends, and hours after which
+/// it ends anyway.
+#[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PortalSection {
+    pub session_idle_minutes: Option<i64>,
+    pub session_max_hours: Option<i64>,
 }

@@ -86,6 +86,17 @@ pub struct Config {
     pub media: Media,
     pub tls: Option<TlsFiles>,
     pub registrar: Registrar,
+    pub portal: Portal,
+}
+
+/// Web portal logins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Portal {
+    /// Minutes without a request after which a login ends (default 480: a working day's
+    /// breaks keep the softphone page logged in, a forgotten browser does not stay so).
+    pub session_idle_minutes: u32,
+    /// Hours after which a login ends whatever happens (default 24).
+    pub session_max_hours: u32,
 }
 
 /// A configuration problem. `Display` is the one line printed after `config error: `.

@@ -4,7 +4,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use super::file::FileConfig;
-use super::{Config, ConfigError, HttpListeners, Listen, Media, Registrar, SipListeners, TlsFiles};
+use super::{
+    Config, ConfigError, HttpListeners, Listen, Media, Portal, Registrar, SipListeners, TlsFiles,
+};
 
 pub fn resolve(raw: FileConfig) -> Result<Config, ConfigError> {
     let data_dir = PathBuf::from(non_empty("data_dir", raw.data_dir, "./data")?);
@@ -52,6 +54,7 @@ pub fn resolve(raw: FileConfig) -> Result<Config, ConfigError> {
         (None, Some(_)) => return Err(missing_pair("tls.cert", "tls.key")),
     };
     let registrar = registrar(&raw.registrar)?;
+    let portal = portal(&raw.portal)?;
     Ok(Config {
         data_dir,
         database_url,
@@ -61,6 +64,34 @@ pub fn resolve(raw: FileConfig) -> Result<Config, ConfigError> {
         media,
         tls,
         registrar,
+        portal,
+    })
+}
+
+fn portal(raw: &super::file::PortalSection) -> Result<Portal, ConfigError> {
+    let positive = |key: &'static str, value: Option<i64>, default: u32, max: u32| match value {
+        None => Ok(default),
+        Some(v) => u32::try_from(v)
+            .ok()
+            .filter(|v| (1..=max).contains(v))
+            .ok_or_else(|| ConfigError::Value {
+                key,
+                message: format!("{v} is outside 1..{max}"),
+            }),
+    };
+    Ok(Portal {
+        session_idle_minutes: positive(
+            "portal.session_idle_minutes",
+            raw.session_idle_minutes,
+            480,
+            7 * 24 * 60,
+        )?,
+        session_max_hours: positive(
+            "portal.session_max_hours",
+            raw.session_max_hours,
+            24,
+            24 * 90,
+        )?,
     })
 }
 

@@ -1,0 +1,41 @@
+// The softphone page as a person uses it (DOM contract of TEAM.md H4).
+import { expect, type Page } from '@playwright/test';
+
+export async function expectRegistered(page: Page, who: string): Promise<void> {
+  await expect(page.locator('#reg-status'), `${who}'s #reg-status reaches registered`).toHaveAttribute(
+    'data-state',
+    'registered',
+    { timeout: 20_000 },
+  );
+}
+
+export async function expectCallState(page: Page, who: string, state: string, timeoutMs = 10_000): Promise<void> {
+  await expect(page.locator('#call-state'), `${who}'s #call-state is ${state}`).toHaveAttribute('data-state', state, {
+    timeout: timeoutMs,
+  });
+}
+
+/** Types NUMBER into #dial-number and presses #call-button. */
+export async function dial(page: Page, number: string): Promise<void> {
+  await page.locator('#dial-number').fill(number);
+  await page.locator('#call-button').click();
+}
+
+/** Waits for the incoming-call banner naming FROM (number or display name). */
+export async function expectIncoming(page: Page, who: string, from: RegExp): Promise<void> {
+  await expect(page.locator('#incoming-banner'), `${who} sees #incoming-banner`).toBeVisible({ timeout: 15_000 });
+  await expect(page.locator('#incoming-from'), `${who}'s #incoming-from names the caller`).toContainText(from);
+}
+
+export async function pressKey(page: Page, key: string): Promise<void> {
+  await page.locator(`button.dialpad-key[data-key="${key}"]`).click();
+}
+
+/** A call that ended leaves the phone `ended` (briefly) or back at `idle`. */
+export async function expectCallOver(page: Page, who: string): Promise<void> {
+  await expect(page.locator('#call-state'), `${who}'s #call-state is ended or idle`).toHaveAttribute(
+    'data-state',
+    /^(ended|idle)$/,
+    { timeout: 10_000 },
+  );
+}
