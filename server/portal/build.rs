@@ -25,9 +25,9 @@ fn main() {
 const MISSING: &str = "document.addEventListener('DOMContentLoaded',function(){var e=document.getElementById('phone-error')||document.body;var p=document.createElement('p');p.className='error';p.textContent='The softphone was not built into this server: run \"make run\" (or npm ci --prefix web && npm run --prefix web build, then rebuild).';e.appendChild(p);});console.error('softphone bundle missing: build it with npm run --prefix web build');\n";
 
 fn write(path: &Path, contents: &[u8]) {
-    if std::fs::read(path).ok().as_deref() != Some(contents) {
-        if let Err(e) = std::fs::write(path, contents) {
-            println!("cargo:warning=cannot write {}: {e}", path.display());
-        }
+    if std::fs::read(path).ok().as_deref() != Some(contents)
+        && let Err(e) = std::fs::write(path, contents)
+    {
+        println!("cargo:warning=cannot write {}: {e}", path.display());
     }
 }

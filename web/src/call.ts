@@ -24,7 +24,7 @@ export interface CallHooks {
   /** Something the page shows changed. */
   changed(call: Call): void;
   /** The far side's audio, or null when the call has none any more. */
-  remoteStream(stream: MediaStream | null): void;
+  remoteStream(call: Call, stream: MediaStream | null): void;
 }
 
 /** No STUN/TURN: the server is reachable directly, and host candidates are all it needs. */
@@ -128,7 +128,8 @@ export class Call {
   /** Cancels, declines or hangs up, whichever fits the state. */
   hangUp(): void {
     if (!this.live || this.session.isEnded()) return;
-    this.session.terminate();
+    if (this.state === 'incoming') this.decline();
+    else this.session.terminate();
   }
 
   toggleMute(): void {
@@ -261,7 +262,7 @@ export class Call {
       } else {
         this.remote = new MediaStream([ev.track]);
       }
-      this.hooks.remoteStream(this.remote);
+      this.hooks.remoteStream(this, this.remote);
     });
   }
 
@@ -309,7 +310,7 @@ export class Call {
     this.localStream?.getTracks().forEach((t) => t.stop());
     this.localStream = null;
     this.remote = null;
-    this.hooks.remoteStream(null);
+    this.hooks.remoteStream(this, null);
     this.hooks.changed(this);
   }
 }

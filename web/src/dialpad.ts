@@ -2,6 +2,8 @@
 // focus) goes to `onKey`: the page dials it into the number between calls and sends it as
 // DTMF during one.
 
+import { cleanNumber } from './format';
+
 const KEYS = '0123456789*#';
 
 export interface DialpadHooks {
@@ -37,10 +39,9 @@ export class Dialpad {
     document.addEventListener('keydown', (ev) => this.onKeydown(ev));
   }
 
-  /** What to dial: separators people type in phone numbers removed, anything else kept. */
+  /** What to dial (see cleanNumber). */
   get number(): string {
-    const raw = this.input.value.trim();
-    return /^[\d\s()+*#.-]+$/.test(raw) ? raw.replace(/[\s().-]/g, '') : raw;
+    return cleanNumber(this.input.value);
   }
 
   set number(value: string) {

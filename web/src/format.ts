@@ -8,6 +8,12 @@ export function formatDuration(totalSeconds: number): string {
   return `${minutes}:${seconds.toString().padStart(2, '0')}`;
 }
 
+/** What to dial: the separators people type in phone numbers removed; names and URIs as typed. */
+export function cleanNumber(input: string): string {
+  const raw = input.trim();
+  return /^[\d\s()+*#.-]+$/.test(raw) ? raw.replace(/[\s().-]/g, '') : raw;
+}
+
 /** "Bob (1002)" when a name is known and differs from the number, else the number. */
 export function peerLabel(name: string, number: string): string {
   const n = name.trim();

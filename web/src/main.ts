@@ -3,8 +3,9 @@
 
 import { ApiError, fetchSipCredentials, type SipCredentials } from './api';
 import { Call, type CallHooks } from './call';
-import { Devices, MicError } from './devices';
+import { Devices } from './devices';
 import { Dialpad } from './dialpad';
+import { cleanNumber } from './format';
 import { RecentCalls } from './recent';
 import { Ringer } from './ringer';
 import { SipClient, sipWebSocketUrl, type RegStatus } from './ua';
@@ -57,7 +58,7 @@ class Softphone {
     v.holdButton.addEventListener('click', () => this.call?.toggleHold());
     v.transferForm.addEventListener('submit', (ev) => {
       ev.preventDefault();
-      const target = v.transferNumber.value.trim().replace(/[\s().-]/g, '');
+      const target = cleanNumber(v.transferNumber.value);
       if (!target || !this.call) return;
       this.call.transfer(target);
       v.transferNumber.value = '';
@@ -65,6 +66,10 @@ class Softphone {
     v.regRetry.addEventListener('click', () => void this.reconnect());
     // Leaving the page: unregister, so that calls stop ringing a closed tab at once.
     window.addEventListener('pagehide', () => this.client?.stop());
+    // Back to a page the browser kept in its cache: that client was stopped, start another.
+    window.addEventListener('pageshow', (ev) => {
+      if (ev.persisted) void this.reconnect();
+    });
     window.setInterval(() => {
       if (this.call?.live) v.renderTimer(this.call);
     }, 250);
@@ -243,18 +248,16 @@ class Softphone {
     }
   }
 
-  /** Makes `create`'s call the current one, with hooks that ignore it once it is replaced. */
+  /** Makes `create`'s call the current one; the hooks ignore a call once it is replaced. */
   private adopt(create: (hooks: CallHooks) => Call): void {
-    let self: Call | null = null;
     const call = create({
       changed: (c) => {
         if (this.call === c) this.onCallChanged(c);
       },
-      remoteStream: (stream) => {
-        if (self !== null && this.call === self) this.view.setRemoteStream(stream);
+      remoteStream: (c, stream) => {
+        if (this.call === c) this.view.setRemoteStream(stream);
       },
     });
-    self = call;
     window.clearTimeout(this.endedTimer);
     this.endedTimer = undefined;
     this.showEnded = false;
@@ -289,10 +292,9 @@ class Softphone {
   }
 }
 
+/** MicError and ApiError carry sentences meant for the page; other errors say what failed. */
 function messageOf(err: unknown): string {
-  if (err instanceof MicError || err instanceof ApiError) return err.message;
-  if (err instanceof Error) return err.message;
-  return String(err);
+  return err instanceof Error ? err.message : String(err);
 }
 
 function boot(): void {

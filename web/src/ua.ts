@@ -153,7 +153,8 @@ export class SipClient {
   private onRegistrationFailed(e: UnRegisteredEvent): void {
     if (this.stopped) return;
     const cause = String(e.cause ?? '');
-    const response = e.response as { status_code?: number; reason_phrase?: string } | null | undefined;
+    // JsSIP passes null for failures without a response (timeouts, the socket).
+    const response = e.response as UnRegisteredEvent['response'] | null;
     const code = response?.status_code;
     const answer = code ? `${code} ${response?.reason_phrase ?? ''}`.trim() : cause;
     if (cause === String(JsSIP.C.causes.CONNECTION_ERROR)) {

@@ -3,10 +3,13 @@
 //! `portal` (which decides who may do what). Secrets never appear here in clear: passwords are
 //! argon2id PHC strings, session ids and API tokens are stored as SHA-256 hex of the token.
 
+use std::fmt;
+
 use crate::cdr::Disposition;
 
-/// A portal user. `name` is stored lower-case (log-ins are case-insensitive).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A portal user. `name` is stored lower-case (log-ins are case-insensitive). `Debug` leaves
+/// the password hash out, so a log line can never carry it.
+#[derive(Clone, PartialEq, Eq)]
 pub struct User {
     pub id: i64,
     pub name: String,
@@ -37,8 +40,9 @@ pub struct UserUpdate {
     pub admin: Option<bool>,
 }
 
-/// A logged-in browser. The cookie holds the token; the database only its hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A logged-in browser. The cookie holds the token; the database only its hash. `Debug`
+/// shows neither hash nor CSRF token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct WebSession {
     /// SHA-256 hex of the session token.
     pub token_hash: String,
@@ -52,8 +56,8 @@ pub struct WebSession {
     pub last_seen: i64,
 }
 
-/// A bearer token for the JSON API (admins' scripts).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A bearer token for the JSON API (admins' scripts). `Debug` leaves the hash out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ApiToken {
     pub id: i64,
     /// SHA-256 hex of the token.
@@ -75,9 +79,43 @@ pub struct CdrFilter {
     /// Caller, callee or dialed number equals this.
     pub party: Option<String>,
     pub disposition: Option<Disposition>,
-    /// At most this many (the store caps it at 10,000).
+    /// At most this many; 0 or more than 10,000 means 10,000 (the store's cap).
     pub limit: u32,
     pub offset: u32,
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("extension", &self.extension)
+            .field("admin", &self.admin)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for WebSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebSession")
+            .field("user_id", &self.user_id)
+            .field("created_at", &self.created_at)
+            .field("last_seen", &self.last_seen)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for ApiToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiToken")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("label", &self.label)
+            .field("created_at", &self.created_at)
+            .field("last_used", &self.last_used)
+            .finish_non_exhaustive()
+    }
 }
 
 /// User names: 1 to 64 of `a-z 0-9 . _ - @`, after lower-casing. Returns the normalized name.
@@ -108,5 +146,27 @@ mod tests {
         assert!(normalize_user_name("a b").is_err());
         assert!(normalize_user_name("<script>").is_err());
         assert!(normalize_user_name(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn debug_output_carries_no_secrets() {
+        let session = WebSession {
+            token_hash: "tokenhash".into(),
+            user_id: 1,
+            csrf: "csrfvalue".into(),
+            created_at: 0,
+            last_seen: 0,
+        };
+        let user = User {
+            id: 1,
+            name: "alice".into(),
+            password_hash: "$argon2id$secret".into(),
+            extension: None,
+            admin: false,
+            created_at: 0,
+        };
+        let shown = format!("{session:?} {user:?}");
+        assert!(!shown.contains("tokenhash") && !shown.contains("csrfvalue"));
+        assert!(!shown.contains("argon2id") && shown.contains("alice"));
     }
 }

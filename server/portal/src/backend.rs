@@ -57,8 +57,10 @@ pub trait Backend: Send + Sync + 'static {
     // --- sessions and API tokens ------------------------------------------------------------
 
     fn create_session(&self, session: WebSession) -> BoxFuture<'_, BackendResult<()>>;
-    fn session<'a>(&'a self, token_hash: &'a str)
-    -> BoxFuture<'a, BackendResult<Option<WebSession>>>;
+    fn session<'a>(
+        &'a self,
+        token_hash: &'a str,
+    ) -> BoxFuture<'a, BackendResult<Option<WebSession>>>;
     /// Sets `last_seen` (unix seconds).
     fn touch_session<'a>(
         &'a self,
@@ -91,12 +93,17 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Ordered by number.
     fn extensions(&self) -> BoxFuture<'_, BackendResult<Vec<ExtensionInfo>>>;
-    fn extension<'a>(&'a self, number: &'a str)
-    -> BoxFuture<'a, BackendResult<Option<ExtensionInfo>>>;
+    fn extension<'a>(
+        &'a self,
+        number: &'a str,
+    ) -> BoxFuture<'a, BackendResult<Option<ExtensionInfo>>>;
     /// Creates an extension with a generated SIP secret and returns the secret (shown once).
     /// `Invalid` for a bad number or name, `Conflict` when the number exists.
-    fn create_extension(&self, number: String, name: String)
-    -> BoxFuture<'_, BackendResult<String>>;
+    fn create_extension(
+        &self,
+        number: String,
+        name: String,
+    ) -> BoxFuture<'_, BackendResult<String>>;
     /// Applies every given field or none. `Invalid` names the field at fault.
     fn update_extension(
         &self,

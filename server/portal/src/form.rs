@@ -15,7 +15,10 @@ pub(crate) fn pairs(text: &str) -> Vec<(String, String)> {
 
 /// The first value of `name`.
 pub(crate) fn form_field(text: &str, name: &str) -> Option<String> {
-    pairs(text).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    pairs(text)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
 }
 
 fn decode(s: &str) -> String {
@@ -62,7 +65,13 @@ mod tests {
                 ("d".into(), "%zz%4% 1".into()),
             ]
         );
-        assert_eq!(form_field("x=1&csrf=abc&csrf=def", "csrf").as_deref(), Some("abc"));
-        assert_eq!(form_field("%ff=%ff", "\u{fffd}").as_deref(), Some("\u{fffd}"));
+        assert_eq!(
+            form_field("x=1&csrf=abc&csrf=def", "csrf").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            form_field("%ff=%ff", "\u{fffd}").as_deref(),
+            Some("\u{fffd}")
+        );
     }
 }

@@ -5,8 +5,8 @@
 //! through [`Backend`]. The same router serves the HTTP and the HTTPS listener;
 //! [`ListenerInfo::secure`] tells them apart (cookie names and flags, `ws` or `wss`).
 //!
-//! Every request passes two layers: the security headers ([`headers`]) and the auth guard
-//! ([`auth::guard`]), which resolves the session or API token and enforces CSRF on writes.
+//! Every request passes two layers: the security headers (`headers.rs`) and the auth guard
+//! (`auth::guard`), which resolves the session or API token and enforces CSRF on writes.
 
 mod api;
 mod assets;
@@ -73,6 +73,8 @@ pub fn router(backend: Arc<dyn Backend>, listener: ListenerInfo, config: PortalC
         .merge(pages::routes())
         .merge(api::routes())
         .route("/static/style.css", get(assets::style_css))
+        .route("/static/softphone.js", get(assets::softphone_js))
+        .route("/static/favicon.svg", get(assets::favicon_svg))
         .route("/healthz", get(|| async { "ok" }))
         .route("/sip", any(ws::upgrade))
         .layer(from_fn_with_state(state.clone(), auth::guard::layer))

@@ -193,6 +193,10 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         });
     }
     let (purge_store, mut stop) = (store.clone(), shutdown.clone());
+    let (idle, max) = (
+        i64::from(config.portal.session_idle_minutes) * 60,
+        i64::from(config.portal.session_max_hours) * 3600,
+    );
     tasks.spawn(async move {
         let mut tick = tokio::time::interval(PURGE_EVERY);
         loop {
@@ -200,6 +204,12 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
                 _ = tick.tick() => {
                     if let Err(e) = purge_store.purge_expired_bindings(now_unix()).await {
                         tracing::warn!("purging expired bindings failed: {e}");
+                    }
+                    // Portal logins past their idle or absolute limit (the portal refuses
+                    // them anyway; this keeps the table small).
+                    let now = i64::try_from(now_unix()).unwrap_or(i64::MAX);
+                    if let Err(e) = purge_store.purge_sessions(now - idle, now - max).await {
+                        tracing::warn!("purging expired portal sessions failed: {e}");
                     }
                 }
                 () = stop.wait() => return,

@@ -328,53 +328,6 @@ async fn websocket_without_the_sip_subprotocol_is_refused() {
     server.shutdown().await;
 }
 
-#[tokio::test]
-async fn portal_answers_over_http_and_https() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let dir = tempfile::tempdir().unwrap();
-    let server = boot(test_config(dir.path(), None, 0)).await;
-    let get = |mut io: Box<dyn Io>, path: &'static str| async move {
-        io.write_all(
-            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-                .as_bytes(),
-        )
-        .await
-        .unwrap();
-        let mut out = String::new();
-        let _ = io.read_to_string(&mut out).await;
-        out
-    };
-    let plain = tokio::net::TcpStream::connect(server.http.unwrap())
-        .await
-        .unwrap();
-    let health = get(Box::new(plain), "/healthz").await;
-    assert!(
-        health.starts_with("HTTP/1.1 200") && health.ends_with("ok"),
-        "{health}"
-    );
-    let (tls, _) = tls_stream(
-        server.https.unwrap(),
-        server.cert_path.as_ref().unwrap(),
-        vec![b"http/1.1".to_vec()],
-    )
-    .await;
-    let page = get(tls, "/").await;
-    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
-    assert!(
-        page.contains("Switchboard") && page.contains(DOMAIN),
-        "{page}"
-    );
-    assert!(
-        page.contains(&format!("wss://{}/sip", server.https.unwrap())),
-        "{page}"
-    );
-    assert!(
-        page.contains("id=\"bindings\" class=\"figure\">0</span>"),
-        "{page}"
-    );
-    server.shutdown().await;
-}
-
 /// A browser that closes its WebSocket (a reload, a closed tab) leaves no binding behind:
 /// nothing could reach it any more. A phone on UDP keeps its binding.
 #[tokio::test]

@@ -104,7 +104,7 @@ const CSV_HEADER: &str = "id,call_id,caller,callee,dialed,start,answer,end,durat
     disposition,sip_cause,codec_a,codec_b\r\n";
 
 /// RFC 4180 CSV (CRLF line ends, quotes where needed), one row per record.
-pub(crate) fn csv_of(records: &[CallRecord]) -> String {
+fn csv_of(records: &[CallRecord]) -> String {
     let mut out = String::from(CSV_HEADER);
     for r in records {
         let cells = [
@@ -179,7 +179,14 @@ mod tests {
         assert_eq!((f.limit, f.offset), (5, 10));
         let empty = filter_from_query("since=&number=&disposition=", 7);
         assert_eq!(empty.map(|f| (f.since_ms, f.limit)), Ok((None, 7)));
-        for bad in ["since=x", "until=2024-02-30", "disposition=lost", "limit=0", "limit=10001", "offset=-1"] {
+        for bad in [
+            "since=x",
+            "until=2024-02-30",
+            "disposition=lost",
+            "limit=0",
+            "limit=10001",
+            "offset=-1",
+        ] {
             let e = filter_from_query(bad, 100).err().map(|e| e.status.as_u16());
             assert_eq!(e, Some(400), "{bad}");
         }

@@ -30,10 +30,14 @@ pub(crate) fn parse_action(action: &str, target: Option<&str>) -> Result<RuleAct
     let needs = |what: &str| AppError::invalid(format!("target: give {what}"));
     match action.trim() {
         "extension" => Ok(RuleAction::Extension(
-            target.ok_or_else(|| needs("the extension to ring"))?.to_owned(),
+            target
+                .ok_or_else(|| needs("the extension to ring"))?
+                .to_owned(),
         )),
         "route" => Ok(RuleAction::Route(
-            target.ok_or_else(|| needs("the outbound route's name"))?.to_owned(),
+            target
+                .ok_or_else(|| needs("the outbound route's name"))?
+                .to_owned(),
         )),
         "reject" => {
             let code = target

@@ -4,8 +4,8 @@
 
 use axum::Json;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
-use axum::http::request::Parts;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use pbx::CallRecord;
 use pbx::accounts::User;
 use serde::de::DeserializeOwned;

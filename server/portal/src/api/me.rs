@@ -85,8 +85,7 @@ fn ws_url(state: &AppState, headers: &HeaderMap) -> String {
         .filter(|h| {
             !h.is_empty()
                 && h.len() <= 255
-                && h
-                    .bytes()
+                && h.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
         })
         .map_or_else(|| state.listener.local.to_string(), str::to_owned);

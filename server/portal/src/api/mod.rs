@@ -17,8 +17,7 @@ mod users;
 use axum::Router;
 use axum::routing::{any, delete, get, post};
 
-pub(crate) use cdrs::{csv_of, filter_from_query};
-pub(crate) use json::cdr_json;
+pub(crate) use cdrs::filter_from_query;
 
 use crate::AppState;
 use crate::error::AppError;

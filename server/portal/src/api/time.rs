@@ -67,9 +67,7 @@ pub(crate) fn parse_time(text: &str, end_of_day: bool) -> Result<i64, String> {
     if rest.is_empty() {
         return Ok((days + i64::from(end_of_day)) * 86_400_000);
     }
-    let rest = rest
-        .strip_prefix(['T', 't', ' '])
-        .ok_or_else(bad)?;
+    let rest = rest.strip_prefix(['T', 't', ' ']).ok_or_else(bad)?;
     let (h, mi, s) = (
         num(rest.get(0..2)),
         num(rest.get(3..5)),
@@ -103,9 +101,7 @@ pub(crate) fn parse_time(text: &str, end_of_day: bool) -> Result<i64, String> {
             };
             let (oh, om) = (num(tail.get(1..3)), num(tail.get(4..6)));
             match (oh, om, tail.get(3..4), tail.len()) {
-                (Some(oh), Some(om), Some(":"), 6) if oh < 24 && om < 60 => {
-                    sign * (oh * 60 + om)
-                }
+                (Some(oh), Some(om), Some(":"), 6) if oh < 24 && om < 60 => sign * (oh * 60 + om),
                 _ => return Err(bad()),
             }
         }
@@ -150,13 +146,32 @@ mod tests {
     fn parses_dates_and_times_and_refuses_junk() {
         assert_eq!(parse_time("2024-05-01", false), Ok(1_714_521_600_000));
         assert_eq!(parse_time("2024-05-01", true), Ok(1_714_608_000_000));
-        assert_eq!(parse_time("2024-05-01T12:34:56.789Z", false), Ok(1_714_566_896_789));
-        assert_eq!(parse_time("2024-05-01 14:34:56+02:00", false), Ok(1_714_566_896_000));
-        assert_eq!(parse_time("2024-05-01T12:34:56.7Z", false), Ok(1_714_566_896_700));
+        assert_eq!(
+            parse_time("2024-05-01T12:34:56.789Z", false),
+            Ok(1_714_566_896_789)
+        );
+        assert_eq!(
+            parse_time("2024-05-01 14:34:56+02:00", false),
+            Ok(1_714_566_896_000)
+        );
+        assert_eq!(
+            parse_time("2024-05-01T12:34:56.7Z", false),
+            Ok(1_714_566_896_700)
+        );
         for junk in [
-            "", "2024-13-01", "2024-02-30", "2023-02-29", "2024-5-1", "yesterday",
-            "2024-05-01T25:00:00Z", "2024-05-01T12:00:00", "2024-05-01T12:00:00+2",
-            "2024-05-01T12:00:00.Z", "+024-05-01", "2024-05-01T1:00:00Z", "é024-05-01",
+            "",
+            "2024-13-01",
+            "2024-02-30",
+            "2023-02-29",
+            "2024-5-1",
+            "yesterday",
+            "2024-05-01T25:00:00Z",
+            "2024-05-01T12:00:00",
+            "2024-05-01T12:00:00+2",
+            "2024-05-01T12:00:00.Z",
+            "+024-05-01",
+            "2024-05-01T1:00:00Z",
+            "é024-05-01",
         ] {
             assert!(parse_time(junk, false).is_err(), "{junk}");
         }

@@ -36,9 +36,7 @@ fn hashing_error(e: password::PasswordError) -> AppError {
 }
 
 fn extension_of(typed: Option<String>) -> Option<String> {
-    typed
-        .map(|e| e.trim().to_owned())
-        .filter(|e| !e.is_empty())
+    typed.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty())
 }
 
 pub(crate) async fn create_user(state: &AppState, new: CreateUser) -> Result<User, AppError> {

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::{Principal, Via, is_api, session, tokens};
+use super::{Principal, is_api, session, tokens};
 use crate::AppState;
 use crate::error::AppError;
 use crate::form::form_field;
@@ -55,12 +55,10 @@ async fn guard(state: &AppState, req: Request) -> Result<(Request, bool), Refusa
     let Some(token) = session::token_from(req.headers(), state.listener.secure) else {
         return Ok((req, false));
     };
-    let Some((sess, user)) = session::resolve(state, &token)
-        .await
-        .map_err(|e| Refusal {
-            api,
-            error: AppError::internal(e),
-        })?
+    let Some((sess, user)) = session::resolve(state, &token).await.map_err(|e| Refusal {
+        api,
+        error: AppError::internal(e),
+    })?
     else {
         return Ok((req, true));
     };
@@ -79,7 +77,6 @@ async fn guard(state: &AppState, req: Request) -> Result<(Request, bool), Refusa
     req.extensions_mut().insert(Principal {
         user,
         csrf: sess.csrf,
-        via: Via::Session(sess.token_hash),
     });
     Ok((req, false))
 }
@@ -88,16 +85,24 @@ async fn guard(state: &AppState, req: Request) -> Result<(Request, bool), Refusa
 /// from any other site is refused. Requests without them (scripts, old browsers) pass on to
 /// the CSRF token check. This also covers the login form, which has no session token yet.
 fn same_origin(headers: &HeaderMap, secure: bool) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if !matches!(site, "same-origin" | "none") {
-            return false;
-        }
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return false;
     }
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    let scheme = if secure { "https" } else { "http" };
+    let (scheme, default_port) = if secure {
+        ("https", ":443")
+    } else {
+        ("http", ":80")
+    };
+    // Browsers leave the default port out of `Origin`; a client may still put it in `Host`.
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(|h| h.strip_suffix(default_port).unwrap_or(h));
     match (origin.to_str().ok(), host) {
         (Some(o), Some(h)) => o.eq_ignore_ascii_case(&format!("{scheme}://{h}")),
         _ => false,

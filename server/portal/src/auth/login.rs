@@ -112,13 +112,12 @@ pub(crate) async fn log_out(state: &AppState, headers: &HeaderMap) -> HeaderValu
 }
 
 async fn end_session(state: &AppState, headers: &HeaderMap) {
-    if let Some(token) = session::token_from(headers, state.listener.secure) {
-        if let Err(e) = state
+    if let Some(token) = session::token_from(headers, state.listener.secure)
+        && let Err(e) = state
             .backend
             .delete_session(&session::token_hash(&token))
             .await
-        {
-            tracing::warn!("ending a session: {e}");
-        }
+    {
+        tracing::warn!("ending a session: {e}");
     }
 }

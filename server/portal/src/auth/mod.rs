@@ -18,14 +18,14 @@ use std::net::IpAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pbx::accounts::User;
 
 use crate::PeerAddr;
 use crate::error::AppError;
 
-pub(crate) use login::{LoggedIn, LoginError, log_in, log_out};
+pub(crate) use login::{LoginError, log_in, log_out};
 
 /// How a request was authenticated (set by the guard).
 #[derive(Debug, Clone)]
@@ -33,15 +33,6 @@ pub(crate) struct Principal {
     pub user: User,
     /// The session's CSRF token; empty for API tokens (they need none).
     pub csrf: String,
-    pub via: Via,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Via {
-    /// A browser session; the SHA-256 hex of its token.
-    Session(String),
-    /// An API bearer token (its id).
-    Token(i64),
 }
 
 /// A logged-in user. Without one, API requests get 401 and pages a 303 to `/login?next=…`.
@@ -107,10 +98,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Viewer {
             }),
             None => Err(AuthRejection::LoginRequired {
                 api: is_api(parts.uri.path()),
-                next: parts
-                    .uri
-                    .path_and_query()
-                    .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned()),
+                // Only a page can be come back to; a form target would answer GET with 405.
+                next: match parts.method {
+                    Method::GET | Method::HEAD => parts
+                        .uri
+                        .path_and_query()
+                        .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned()),
+                    _ => "/".to_owned(),
+                },
             }),
         }
     }

@@ -69,12 +69,11 @@ impl Throttle {
     pub fn succeeded(&self, attempt: Attempt) {
         let mut t = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         t.accounts.remove(&attempt.account);
-        if let Some(a) = attempt.address {
-            if let Some(list) = t.addresses.get_mut(&a) {
-                if let Some(i) = list.iter().rposition(|&at| at == attempt.at) {
-                    list.remove(i);
-                }
-            }
+        if let Some(a) = attempt.address
+            && let Some(list) = t.addresses.get_mut(&a)
+            && let Some(i) = list.iter().rposition(|&at| at == attempt.at)
+        {
+            list.remove(i);
         }
     }
 }
@@ -96,8 +95,9 @@ fn wait<K: Hash + Eq + ?Sized, O: std::borrow::Borrow<K> + Hash + Eq>(
         return 0;
     }
     // The oldest failure in the window frees a slot when it ages out.
-    list.front()
-        .map_or(0, |&oldest| u64::try_from(oldest + WINDOW - now).unwrap_or(1).max(1))
+    list.front().map_or(0, |&oldest| {
+        u64::try_from(oldest + WINDOW - now).unwrap_or(1).max(1)
+    })
 }
 
 fn record<K: Hash + Eq>(table: &mut HashMap<K, VecDeque<i64>>, key: K, now: i64) {
@@ -173,7 +173,10 @@ mod tests {
             assert!(t.begin(1, "alice", ip("10.0.0.1")).is_ok());
         }
         let tables = t.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let at_address = tables.addresses.get(&IpAddr::from([10, 0, 0, 1])).map(VecDeque::len);
+        let at_address = tables
+            .addresses
+            .get(&IpAddr::from([10, 0, 0, 1]))
+            .map(VecDeque::len);
         assert_eq!(at_address, Some(9));
     }
 }

@@ -5,7 +5,7 @@
 use axum::http::{HeaderMap, header};
 use pbx::accounts::{ApiToken, User};
 
-use super::{Principal, Via, session};
+use super::{Principal, session};
 use crate::AppState;
 use crate::error::AppError;
 
@@ -16,7 +16,10 @@ const MAX_LABEL: usize = 64;
 
 /// The principal of the request's bearer token; 401 when it is missing, malformed or
 /// unknown, 403 when its owner is no longer an admin.
-pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, AppError> {
+pub(crate) async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Principal, AppError> {
     let unknown = || AppError::unauthorized("The API token is not valid.");
     let token = headers
         .get(header::AUTHORIZATION)
@@ -42,7 +45,6 @@ pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> Resul
     Ok(Principal {
         user,
         csrf: String::new(),
-        via: Via::Token(found.id),
     })
 }
 
@@ -63,7 +65,9 @@ pub(crate) async fn create(
         )));
     }
     if label.chars().any(char::is_control) {
-        return Err(AppError::invalid("The label must not contain control characters."));
+        return Err(AppError::invalid(
+            "The label must not contain control characters.",
+        ));
     }
     let token = format!("{PREFIX}{}", session::random_token());
     let now = state.config.clock.now();

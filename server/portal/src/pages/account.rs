@@ -84,7 +84,10 @@ pub(crate) async fn page(
 ) -> Result<AccountPage, PageError> {
     let mut view = AccountPage::new(&state, &viewer).await?;
     view.notice = done.message(&[
-        ("password", "Password changed. Your other sessions were logged out."),
+        (
+            "password",
+            "Password changed. Your other sessions were logged out.",
+        ),
         ("token-deleted", "The API token was revoked."),
     ]);
     Ok(view)

@@ -63,7 +63,10 @@ impl PageCtx {
     }
 
     pub(crate) fn not_found(&self, what: &str) -> PageError {
-        self.error(StatusCode::NOT_FOUND, format!("{what} does not exist (any more)."))
+        self.error(
+            StatusCode::NOT_FOUND,
+            format!("{what} does not exist (any more)."),
+        )
     }
 
     pub(crate) fn error(&self, status: StatusCode, message: String) -> PageError {

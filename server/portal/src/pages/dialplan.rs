@@ -58,7 +58,9 @@ impl RuleForm {
     fn to_rule(&self) -> Result<NewRule, String> {
         let pattern = self.pattern.trim();
         if pattern.is_empty() {
-            return Err("Enter a pattern: a number, or a pattern starting with _ such as _1XXX.".into());
+            return Err(
+                "Enter a pattern: a number, or a pattern starting with _ such as _1XXX.".into(),
+            );
         }
         let target = self.target.trim();
         let needs_target = |what: &str| {
@@ -91,12 +93,9 @@ impl RuleForm {
         };
         let position = match self.position.trim() {
             "" => None,
-            p => Some(
-                p.parse::<i64>()
-                    .ok()
-                    .filter(|p| *p >= 0)
-                    .ok_or_else(|| "Position is a whole number, 0 or more (empty: last).".to_owned())?,
-            ),
+            p => Some(p.parse::<i64>().ok().filter(|p| *p >= 0).ok_or_else(|| {
+                "Position is a whole number, 0 or more (empty: last).".to_owned()
+            })?),
         };
         Ok(NewRule {
             pattern: pattern.to_owned(),
@@ -143,7 +142,14 @@ pub(crate) async fn page(
         action: "extension".into(),
         ..RuleForm::default()
     };
-    render(&state, PageCtx::new(&viewer, "dialplan"), form, None, notice).await
+    render(
+        &state,
+        PageCtx::new(&viewer, "dialplan"),
+        form,
+        None,
+        notice,
+    )
+    .await
 }
 
 pub(crate) async fn add(

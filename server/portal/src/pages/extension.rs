@@ -79,9 +79,10 @@ impl EditForm {
         if name.is_empty() {
             return Err(Refusal("name", "The name cannot be empty.".into()));
         }
-        let class = self.class.parse::<CallClass>().map_err(|_| {
-            Refusal("class", "Choose a class of service from the list.".into())
-        })?;
+        let class = self
+            .class
+            .parse::<CallClass>()
+            .map_err(|_| Refusal("class", "Choose a class of service from the list.".into()))?;
         let ring_timeout = self.ring_timeout.trim().parse::<u32>().map_err(|_| {
             Refusal(
                 "ring_timeout",
@@ -180,7 +181,10 @@ pub(crate) async fn save(
         Err(r) => r,
         Ok(update) => match state.backend.update_extension(number.clone(), update).await {
             Ok(_) => {
-                let to = format!("/admin/extensions/{}?done=saved", super::url::encode(&number));
+                let to = format!(
+                    "/admin/extensions/{}?done=saved",
+                    super::url::encode(&number)
+                );
                 return Ok(Redirect::to(&to).into_response());
             }
             Err(BackendError::Invalid(m) | BackendError::Conflict(m)) => Refusal(field_of(&m), m),

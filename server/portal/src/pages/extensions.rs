@@ -44,11 +44,7 @@ async fn render(
     error: Option<String>,
     notice: Option<&'static str>,
 ) -> Result<ExtensionsPage, PageError> {
-    let list = state
-        .backend
-        .extensions()
-        .await
-        .map_err(|e| page.fail(e))?;
+    let list = state.backend.extensions().await.map_err(|e| page.fail(e))?;
     // Registrations only decorate the list: if they cannot be read, the list still shows.
     let mut contacts: HashMap<String, usize> = HashMap::new();
     for r in state.backend.registrations().await.unwrap_or_default() {

@@ -34,15 +34,3 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
         Ok(Fields(crate::form::pairs(&body)))
     }
 }
-
-#[cfg(test)]
-impl Fields {
-    pub(crate) fn of(pairs: &[(&str, &str)]) -> Fields {
-        Fields(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
-    }
-}

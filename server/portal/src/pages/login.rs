@@ -60,12 +60,16 @@ pub(crate) async fn submit(
 ) -> Response {
     let username = fields.text("username");
     let next = safe_next(Some(&fields.text("next"))).to_owned();
-    match log_in(&state, client, &headers, &username, &fields.text("password")).await {
-        Ok(done) => (
-            [(header::SET_COOKIE, done.set_cookie)],
-            Redirect::to(&next),
-        )
-            .into_response(),
+    match log_in(
+        &state,
+        client,
+        &headers,
+        &username,
+        &fields.text("password"),
+    )
+    .await
+    {
+        Ok(done) => ([(header::SET_COOKIE, done.set_cookie)], Redirect::to(&next)).into_response(),
         Err(e) => with_status(
             e.status(),
             no_store(LoginPage {

@@ -24,6 +24,9 @@ mod url;
 mod user;
 mod users;
 
+#[cfg(test)]
+mod tests;
+
 use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;

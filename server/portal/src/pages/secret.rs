@@ -22,10 +22,6 @@ impl SecretPage {
     /// The page, marked so that neither the browser nor a proxy keeps a copy of the secret.
     pub(crate) fn respond(self) -> axum::response::Response {
         use axum::response::IntoResponse;
-        (
-            [(axum::http::header::CACHE_CONTROL, "no-store")],
-            self,
-        )
-            .into_response()
+        ([(axum::http::header::CACHE_CONTROL, "no-store")], self).into_response()
     }
 }

@@ -37,7 +37,11 @@ mod tests {
         assert_eq!(encode("a/b?c#d e&"), "a%2Fb%3Fc%23d%20e%26");
         assert_eq!(encode("é"), "%C3%A9");
         assert_eq!(
-            query(&[("since", "2024-01-01"), ("number", ""), ("disposition", "no answer")]),
+            query(&[
+                ("since", "2024-01-01"),
+                ("number", ""),
+                ("disposition", "no answer")
+            ]),
             "since=2024-01-01&disposition=no%20answer"
         );
     }

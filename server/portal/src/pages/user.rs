@@ -77,7 +77,10 @@ pub(crate) async fn page(
     };
     let notice = done.message(&[
         ("saved", "Changes saved."),
-        ("password", "Changes saved. The user was logged out everywhere and must use the new password."),
+        (
+            "password",
+            "Changes saved. The user was logged out everywhere and must use the new password.",
+        ),
     ]);
     render(&state, page, user, form, None, notice).await
 }

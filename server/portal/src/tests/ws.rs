@@ -15,7 +15,10 @@ async fn healthz_and_stylesheet() {
     assert_eq!(health.body, "ok");
     let css = app.get("/static/style.css").send().await;
     assert_eq!(css.status, 200);
-    assert!(css.header("content-type").is_some_and(|v| v.contains("text/css")));
+    assert!(
+        css.header("content-type")
+            .is_some_and(|v| v.contains("text/css"))
+    );
     // Static files keep their own caching; everything gets the security headers.
     assert_eq!(css.header("cache-control"), Some("public, max-age=3600"));
     assert_eq!(css.header("x-content-type-options"), Some("nosniff"));

@@ -18,6 +18,7 @@ use tokio_tungstenite::tungstenite;
 
 pub mod browser;
 pub mod calls;
+pub mod http;
 
 pub const DOMAIN: &str = "switchboard.test";
 const WAIT: Duration = Duration::from_secs(10);

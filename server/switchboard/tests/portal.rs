@@ -1,0 +1,185 @@
+//! The portal on the real server: HTTP and HTTPS listeners, the store behind it, the
+//! registrar seeing what the admin pages change.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::http::{Client, Origin};
+use common::*;
+use pbx::accounts::NewUser;
+use serde_json::json;
+
+const ADMIN_PW: &str = "admin-password-1";
+const ALICE_PW: &str = "alice-password-1";
+
+async fn add_user(
+    server: &switchboard::RunningServer,
+    name: &str,
+    pw: &str,
+    admin: bool,
+    ext: Option<&str>,
+) {
+    let user = NewUser {
+        name: name.to_owned(),
+        password_hash: portal::hash_password(pw).unwrap(),
+        extension: ext.map(str::to_owned),
+        admin,
+    };
+    server.store.add_user(&user).await.unwrap();
+}
+
+#[tokio::test]
+async fn logins_over_http_and_https_and_the_status_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = boot(test_config(dir.path(), None, 0)).await;
+    add_user(&server, "admin", ADMIN_PW, true, None).await;
+    let http = Origin::Http(server.http.unwrap());
+    let https = Origin::https(server.https.unwrap(), server.cert_path.as_ref().unwrap());
+
+    let health = Client::default()
+        .request(&http, "GET", "/healthz", None)
+        .await;
+    assert_eq!((health.status, health.body.as_str()), (200, "ok"));
+    let home = Client::default().request(&https, "GET", "/", None).await;
+    assert_eq!(home.status, 303, "{home:?}");
+    assert_eq!(home.header("location"), Some("/login"));
+    let login_page = Client::default()
+        .request(&https, "GET", "/login", None)
+        .await;
+    assert_eq!(login_page.status, 200);
+    assert!(
+        login_page.body.contains("id=\"login-form\""),
+        "{}",
+        login_page.body
+    );
+    assert!(
+        login_page
+            .header("content-security-policy")
+            .is_some_and(|c| c.contains("script-src 'self'")),
+        "{login_page:?}"
+    );
+
+    // Over HTTPS the cookie is __Host- prefixed and Secure; over HTTP neither.
+    let (admin, reply) = Client::login(&https, "admin", ADMIN_PW).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let (_, set_cookie) = reply.session_cookie().unwrap();
+    assert!(set_cookie.starts_with("__Host-sb_session="), "{set_cookie}");
+    for flag in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set_cookie.contains(flag), "{flag} missing: {set_cookie}");
+    }
+    let (_, plain) = Client::login(&http, "admin", ADMIN_PW).await;
+    let (_, plain_cookie) = plain.session_cookie().unwrap();
+    assert!(plain_cookie.starts_with("sb_session="), "{plain_cookie}");
+    assert!(!plain_cookie.contains("Secure"), "{plain_cookie}");
+
+    let status = admin.request(&https, "GET", "/admin/status", None).await;
+    assert_eq!(status.status, 200, "{status:?}");
+    assert!(status.body.contains(DOMAIN), "{}", status.body);
+    assert!(
+        status
+            .body
+            .contains(&format!("wss://{}/sip", server.https.unwrap())),
+        "{}",
+        status.body
+    );
+    assert!(
+        status
+            .body
+            .contains("id=\"bindings\" class=\"figure\">0</span>")
+    );
+
+    // Wrong password and unknown user get the same answer.
+    let (_, wrong) = Client::login(&https, "admin", "not-the-password").await;
+    let (_, unknown) = Client::login(&https, "nobody", "not-the-password").await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(
+        (wrong.status, wrong.body.clone()),
+        (unknown.status, unknown.body.clone())
+    );
+    server.shutdown().await;
+}
+
+/// An extension an admin creates through the API registers at once with the secret shown,
+/// the user linked to it gets that secret for the softphone, and nobody else does.
+#[tokio::test]
+async fn an_extension_made_in_the_portal_registers_and_only_its_user_gets_the_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = boot(test_config(dir.path(), None, 0)).await;
+    add_user(&server, "admin", ADMIN_PW, true, None).await;
+    let http = Origin::Http(server.http.unwrap());
+    let (admin, _) = Client::login(&http, "admin", ADMIN_PW).await;
+
+    let made = admin
+        .request(
+            &http,
+            "POST",
+            "/api/extensions",
+            Some(&json!({"number": "1002", "name": "Bob"})),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{made:?}");
+    let secret = made.json()["secret"].as_str().unwrap().to_owned();
+    assert!(secret.len() >= 16, "{secret}");
+    let mut phone = Phone::new(Conn::udp(server.sip_udp.unwrap()).await, "1002", &secret);
+    assert_eq!(phone.register(600).await.status, 200);
+    let regs = admin
+        .request(&http, "GET", "/api/registrations", None)
+        .await;
+    assert!(regs.body.contains("1002"), "{regs:?}");
+
+    // Without the CSRF header a write is refused and changes nothing.
+    let no_csrf = Client {
+        csrf: None,
+        ..admin.clone()
+    };
+    let refused = no_csrf
+        .request(
+            &http,
+            "POST",
+            "/api/extensions",
+            Some(&json!({"number": "1003", "name": "X"})),
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    assert!(server.store.get_extension("1003").await.unwrap().is_none());
+
+    let made_user = admin
+        .request(
+            &http,
+            "POST",
+            "/api/users",
+            Some(&json!({"name": "alice", "password": ALICE_PW, "extension": "1002"})),
+        )
+        .await;
+    assert_eq!(made_user.status, 201, "{made_user:?}");
+    let (alice, _) = Client::login(&http, "alice", ALICE_PW).await;
+    let sip = alice.request(&http, "GET", "/api/me/sip", None).await;
+    assert_eq!(sip.status, 200, "{sip:?}");
+    let sip = sip.json();
+    assert_eq!(sip["number"], "1002");
+    assert_eq!(sip["secret"], secret.as_str());
+    assert_eq!(sip["domain"], DOMAIN);
+    for path in [
+        "/api/extensions",
+        "/api/users",
+        "/api/cdrs",
+        "/admin/extensions",
+    ] {
+        let r = alice.request(&http, "GET", path, None).await;
+        assert_eq!(r.status, 403, "{path}: {r:?}");
+    }
+    let anonymous = Client::default()
+        .request(&http, "GET", "/api/me/sip", None)
+        .await;
+    assert_eq!(anonymous.status, 401);
+
+    // A reset secret stops the old one at once.
+    let reset = admin
+        .request(&http, "POST", "/api/extensions/1002/secret", None)
+        .await;
+    assert_eq!(reset.status, 200, "{reset:?}");
+    let mut stale = Phone::new(Conn::udp(server.sip_udp.unwrap()).await, "1002", &secret);
+    let resp = stale.register(600).await;
+    assert!(matches!(resp.status, 401 | 403), "{resp:?}");
+    server.shutdown().await;
+}
