@@ -152,3 +152,115 @@ fn serve_prints_the_bound_listeners() {
     let portal = lines.iter().find(|l| l.contains("portal")).unwrap();
     assert!(portal.contains("http://127.0.0.1:"), "{portal}");
 }
+
+#[test]
+fn user_add_list_password_remove() {
+    let dir = tempfile::tempdir().unwrap();
+    let sb = || switchboard(dir.path());
+    let (code, _, err) = run(sb().args(["extension", "add", "1001", "--password", "pw-1001"]));
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(sb().args(["user", "add", "Alice", "--extension", "1001"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("added user alice with extension 1001"),
+        "{out}"
+    );
+    let generated = out
+        .lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .unwrap_or_default();
+    assert_eq!(generated.len(), 20, "{out}");
+    let (code, out, err) = run(sb().args([
+        "user",
+        "add",
+        "root",
+        "--admin",
+        "--password",
+        "a-long-password",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !out.contains("password:"),
+        "a given password is not echoed: {out}"
+    );
+
+    let (code, _, err) = run(sb().args(["user", "add", "bob", "--password", "short"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("at least 10 characters"), "{err}");
+    let (code, _, err) = run(sb().args(["user", "add", "alice", "--password", "another-password"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("already exists"), "{err}");
+    let (code, _, err) = run(sb().args([
+        "user",
+        "add",
+        "carol",
+        "--extension",
+        "1001",
+        "--password",
+        "carols-password",
+    ]));
+    assert_eq!(code, 1);
+    assert!(err.contains("1001"), "one extension, one user: {err}");
+    let (code, _, err) =
+        run(sb().args(["user", "add", "bad name", "--password", "a-long-password"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("not valid"), "{err}");
+
+    let (code, out, _) = run(sb().args(["user", "list"]));
+    assert_eq!(code, 0);
+    assert_eq!(out, "alice\tuser\t1001\nroot\tadmin\t-\n");
+    let (code, out, _) = run(sb().args(["user", "password", "ALICE"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("password: "), "{out}");
+    let (code, _, _) = run(sb().args(["user", "remove", "alice"]));
+    assert_eq!(code, 0);
+    let (code, _, err) = run(sb().args(["user", "remove", "alice"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("no user alice"), "{err}");
+}
+
+/// A fresh install prints the first admin's password once; the next start makes no other.
+#[test]
+fn first_start_creates_an_admin_and_prints_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sb.toml");
+    std::fs::write(
+        &file,
+        "[sip]\nudp = \"127.0.0.1:0\"\ntcp = \"127.0.0.1:0\"\ntls = \"off\"\n\
+[http]\nlisten = \"127.0.0.1:0\"\ntls = \"off\"\n",
+    )
+    .unwrap();
+    let first_start = |stop_at: &str| {
+        let mut child = switchboard(dir.path())
+            .args(["serve", "--config"])
+            .arg(&file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let done = line.contains(stop_at);
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        lines.join("\n")
+    };
+    let text = first_start("first start");
+    assert!(
+        text.contains("portal user \"admin\" created, password "),
+        "{text}"
+    );
+    let (_, users, _) = run(switchboard(dir.path()).args(["user", "list"]));
+    assert_eq!(users, "admin\tadmin\t-\n");
+    let first = users.clone();
+    first_start("database");
+    let (_, users, _) = run(switchboard(dir.path()).args(["user", "list"]));
+    assert_eq!(users, first, "the second start keeps the one admin");
+}

@@ -73,13 +73,26 @@ impl IntoResponse for AuthRejection {
             }
             AuthRejection::NotAdmin { api: false } => (
                 StatusCode::FORBIDDEN,
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                "403 Forbidden: only admins may see this page.\n",
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                NOT_ADMIN_PAGE,
             )
                 .into_response(),
         }
     }
 }
+
+/// The page a logged-in user who is not an admin gets for an admin page: fixed text, so it
+/// needs nothing of the request.
+const NOT_ADMIN_PAGE: &str = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>Admins only · Switchboard</title>\
+<link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">\
+<link rel=\"stylesheet\" href=\"/static/style.css\"></head><body>\
+<header class=\"top\"><a class=\"brand\" href=\"/\">Switchboard</a></header>\
+<main class=\"narrow\"><section class=\"card\"><h1>Admins only</h1>\
+<p class=\"muted\" id=\"error-message\">This page is for administrators. Ask an admin if you need \
+something changed.</p><p><a class=\"btn\" href=\"/\">Back to the portal</a></p></section></main>\
+</body></html>\n";
 
 /// Whether a path belongs to the JSON API (which answers errors in JSON, accepts bearer
 /// tokens, and never redirects).
