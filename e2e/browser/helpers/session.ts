@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chromium, test as base, type Browser, type BrowserContext, type Page, type TestInfo } from '@playwright/test';
-import { SCREENSHOTS, serverEnv, type ServerEnv } from './env';
+import { ARTIFACTS, SCREENSHOTS, serverEnv, type ServerEnv } from './env';
 import { toneWav } from './tone';
 
 // The flags of ../shared/notes/browser-tests.md. --allow-loopback-in-peer-connection is what
@@ -27,6 +27,9 @@ export interface Person {
   browser: Browser;
   context: BrowserContext;
   page: Page;
+  /** Every SIP message over the page's WebSockets, "time > (sent) or < (received)", saved at
+   *  the end as artifacts/PREFIX-sip-NAME.log: what the page and the server said. */
+  sip: string[];
 }
 
 export class People {
@@ -67,7 +70,15 @@ export class People {
         this.problems.push(`${name}: console error: ${m.text()} (${where})`);
       }
     });
-    const person = { name, browser, context, page };
+    const sip: string[] = [];
+    page.on('websocket', (ws) => {
+      const log = (dir: string) => (f: { payload: string | Buffer }) =>
+        sip.push(`${new Date().toISOString()} ${dir} ${ws.url()}\n${String(f.payload)}`);
+      ws.on('framesent', log('>'));
+      ws.on('framereceived', log('<'));
+      ws.on('close', () => sip.push(`${new Date().toISOString()} closed ${ws.url()}`));
+    });
+    const person = { name, browser, context, page, sip };
     this.list.push(person);
     return person;
   }
@@ -86,6 +97,10 @@ export class People {
       await this.info.attach('failed resource loads', { body: this.resourceErrors.join('\n'), contentType: 'text/plain' });
     }
     for (const p of this.list) {
+      if (p.sip.length) {
+        const file = path.join(ARTIFACTS, `${this.prefix}-sip-${p.name}.log`);
+        fs.writeFileSync(file, p.sip.join('\n\n') + '\n');
+      }
       if (failed && !p.page.isClosed()) {
         const file = path.join(SCREENSHOTS, `${this.prefix}-failed-${p.name}.png`);
         fs.mkdirSync(SCREENSHOTS, { recursive: true });

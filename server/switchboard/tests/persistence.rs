@@ -26,6 +26,13 @@ async fn bindings_survive_a_restart(database_url: Option<&str>) {
     assert_eq!(tcp.register(600).await.status, 200);
     let before = bindings(&server, "100").await;
     assert_eq!(before.len(), 2);
+    let admin = pbx::accounts::NewUser {
+        name: "admin".into(),
+        password_hash: portal::hash_password("admin-password-1").unwrap(),
+        extension: None,
+        admin: true,
+    };
+    server.store.add_user(&admin).await.unwrap();
     server.shutdown().await;
 
     let server = boot(test_config(dir.path(), database_url, 0)).await;
@@ -36,24 +43,16 @@ async fn bindings_survive_a_restart(database_url: Option<&str>) {
             .iter()
             .any(|b| b.flow.transport == Transport::Udp && b.contact == phone.contact())
     );
-    // The status page counts them.
-    let page = http_get(server.http.unwrap(), "/").await;
+    // The portal user survived too, and the status page counts the bindings.
+    let origin = http::Origin::Http(server.http.unwrap());
+    let (admin, login) = http::Client::login(&origin, "admin", "admin-password-1").await;
+    assert_eq!(login.status, 200, "{login:?}");
+    let page = admin.request(&origin, "GET", "/admin/status", None).await;
     assert!(
-        page.contains("id=\"bindings\" class=\"figure\">2</span>"),
-        "{page}"
+        page.body.contains("id=\"bindings\" class=\"figure\">2</span>"),
+        "{page:?}"
     );
     server.shutdown().await;
-}
-
-async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).await.unwrap();
-    out
 }
 
 #[tokio::test]
