@@ -49,7 +49,8 @@ async fn bindings_survive_a_restart(database_url: Option<&str>) {
     assert_eq!(login.status, 200, "{login:?}");
     let page = admin.request(&origin, "GET", "/admin/status", None).await;
     assert!(
-        page.body.contains("id=\"bindings\" class=\"figure\">2</span>"),
+        page.body
+            .contains("id=\"bindings\" class=\"figure\">2</span>"),
         "{page:?}"
     );
     server.shutdown().await;
