@@ -13,6 +13,7 @@ pub mod ports;
 pub mod registrar;
 pub mod tag;
 pub mod testing;
+pub mod trunk;
 
 pub use binding::Binding;
 pub use cdr::{CallRecord, Disposition, LegStats};
