@@ -82,7 +82,7 @@ test('alice calls baresip on G.711 (PCMU only): each hears the other', async ({ 
       const rec = p.recording();
       expect(rec, `a *-dec.wav recording in ${dir}/rec`).not.toBeNull();
       const r = await checkTone(rec ?? '', TONES.alice, [TONES.baresip]);
-      test.info().annotations.push({ type: 'baresip recording', description: r.line });
+      test.info().annotations.push({ type: 'baresip recording', description: r.line.replace(`${ARTIFACTS}/`, '') });
       expect(r.ok, `tone.py check: ${r.line}`).toBe(true);
     });
 

@@ -30,6 +30,11 @@ const SQLITE: &[Entry] = &[
         "portal",
         include_str!("../../../migrations/sqlite/0004_portal.sql"),
     ),
+    (
+        5,
+        "trunks",
+        include_str!("../../../migrations/sqlite/0005_trunks.sql"),
+    ),
 ];
 
 const POSTGRES: &[Entry] = &[
@@ -52,6 +57,11 @@ const POSTGRES: &[Entry] = &[
         4,
         "portal",
         include_str!("../../../migrations/postgres/0004_portal.sql"),
+    ),
+    (
+        5,
+        "trunks",
+        include_str!("../../../migrations/postgres/0005_trunks.sql"),
     ),
 ];
 

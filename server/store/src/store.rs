@@ -2,11 +2,13 @@
 //! It implements the pbx ports: `Locations` from memory with the database written behind,
 //! `Directory` (and `DialPlanSource`, in `calls`) from a copy of the extensions table and the
 //! dial plan kept current by their change counter; `CallRecords` (in `calls`) writes behind.
+//! Trunks, DIDs and outbound routes (in `trunks`) are served from the same copy.
 //! The portal's users, sessions and API tokens (in `accounts`) go straight to the database.
 //! The copies are made on first use, so a CLI command never loads the bindings.
 
 mod accounts;
 mod calls;
+mod trunks;
 
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
@@ -191,7 +193,8 @@ impl Store {
         }
     }
 
-    /// Reads the change counter and reloads the extensions and the dial plan if it moved;
+    /// Reads the change counter and reloads the extensions, the dial plan and the trunk
+    /// configuration if it moved;
     /// bindings of extensions that disappeared (removed by another process) are dropped from
     /// memory.
     async fn refresh_directory(&self) -> Result<(), StoreError> {
@@ -204,7 +207,8 @@ impl Store {
         }
         let rows = self.db.list_extensions().await?;
         let rules = self.db.list_rules().await?;
-        let removed = directory.replace(version, rows, rules, Instant::now(), seen);
+        let trunking = self.db.load_trunking().await?;
+        let removed = directory.replace(version, rows, rules, trunking, Instant::now(), seen);
         if let Some(located) = self.shared.locations.get() {
             for number in removed {
                 located.cache.remove_aor(&number);

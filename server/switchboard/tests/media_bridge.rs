@@ -336,6 +336,27 @@ async fn two_browsers_talk_over_relayed_opus() {
         "{same} of the caller's Opus frames arrived unchanged"
     );
 
+    // Chrome sends its keys on telephone-event/8000 even with Opus; the other browser cannot
+    // see RFC 4733 events, so it gets the digit as SIP INFO too.
+    caller.press_like_chrome('5').await;
+    callee.run_for(Duration::from_millis(100)).await;
+    let info = request_of(&mut bob.conn, Method::Info)
+        .await
+        .expect("the digit reaches the other browser as INFO");
+    assert_eq!(
+        info.content_type().as_deref().map(str::trim),
+        Some("application/dtmf-relay")
+    );
+    let body = String::from_utf8_lossy(&info.body).into_owned();
+    assert!(body.contains("Signal=5"), "{body}");
+    bob.conn.send(&b.respond(&info, 200, None)).await;
+    let events = callee
+        .media
+        .iter()
+        .filter(|p| Some(p.0) == callee.peer.telephone_event())
+        .map(|p| p.3.as_slice());
+    assert_eq!(digits_of(events), "5", "and as RFC 4733 events at 48 kHz");
+
     alice.conn.send(&a.request("BYE", None)).await;
     assert_eq!(final_for(&mut alice.conn, Method::Bye).await.status, 200);
     let records = records_after_calls(&server).await;

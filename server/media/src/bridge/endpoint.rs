@@ -61,6 +61,8 @@ pub(super) struct RtpEndpoint {
 pub(super) struct WebRtcEndpoint {
     leg: WebRtcLeg,
     chosen: Chosen,
+    /// Every telephone-event payload type the browser may send digits on, with its clock.
+    events: Vec<(u8, u32)>,
     out: OutStream,
     receive: ReceiveStats,
     packets_in: u64,
@@ -95,7 +97,13 @@ impl Endpoint {
             LegSetup::WebRtc(leg) => {
                 let (codec, pt) = leg.audio().ok_or(BridgeError::NoCodec)?;
                 let telephone_event = leg.telephone_event().filter(|_| codec == Codec::Opus);
+                let events = if codec == Codec::Opus {
+                    leg.telephone_events()
+                } else {
+                    Vec::new()
+                };
                 Endpoint::WebRtc(Box::new(WebRtcEndpoint {
+                    events,
                     leg: *leg,
                     chosen: Chosen {
                         codec,
@@ -131,6 +139,20 @@ impl Endpoint {
         match self {
             Endpoint::Rtp(e) => e.chosen,
             Endpoint::WebRtc(e) => e.chosen,
+        }
+    }
+
+    /// The clock of telephone-event payload type `pt` when this leg accepts digits on it.
+    pub fn event_clock(&self, pt: u8) -> Option<u32> {
+        match self {
+            Endpoint::Rtp(e) => {
+                (e.chosen.telephone_event == Some(pt)).then(|| e.chosen.codec.rtp_clock())
+            }
+            Endpoint::WebRtc(e) => e
+                .events
+                .iter()
+                .find(|&&(event_pt, _)| event_pt == pt)
+                .map(|&(_, clock)| clock),
         }
     }
 

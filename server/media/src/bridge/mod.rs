@@ -239,18 +239,20 @@ impl Bridge {
     /// One frame that came in on `from`: audio along the path, DTMF translated.
     fn route(&mut self, now: Instant, from: Side, frame: Inbound) {
         let to = from.other();
-        let Some(src) = self.legs[ix(from)].as_ref().map(Endpoint::chosen) else {
+        let Some(src_leg) = self.legs[ix(from)].as_ref() else {
             return;
         };
+        let src = src_leg.chosen();
+        let event_clock = src_leg.event_clock(frame.pt);
         let Some(path) = self.paths[ix(from)].as_mut() else {
             return;
         };
-        if Some(frame.pt) == src.telephone_event {
+        if let Some(clock) = event_clock {
             let dst_event = self.legs[ix(to)]
                 .as_ref()
                 .and_then(|l| l.chosen().telephone_event);
             let next_ts = self.legs[ix(to)].as_ref().map(Endpoint::next_timestamp);
-            if let Some(out) = path.dtmf(&frame, next_ts.unwrap_or(0)) {
+            if let Some(out) = path.dtmf(&frame, clock, next_ts.unwrap_or(0)) {
                 if let Some(digit) = out.digit_done {
                     self.events
                         .push_back(BridgeEvent::Digit { side: from, digit });

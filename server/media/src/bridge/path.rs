@@ -15,6 +15,8 @@ pub(super) struct Path {
     dst: Chosen,
     audio: Audio,
     dtmf: DtmfTranslator,
+    /// The clock of the events `dtmf` translates from (the sender's event payload type).
+    dtmf_clock: u32,
     /// Output timestamp of the event being translated (all its packets share it).
     event_ts: u32,
 }
@@ -56,6 +58,7 @@ impl Path {
             dst,
             audio,
             dtmf: DtmfTranslator::new(src.codec.rtp_clock(), dst.codec.rtp_clock()),
+            dtmf_clock: src.codec.rtp_clock(),
             event_ts: 0,
         })
     }
@@ -106,8 +109,14 @@ impl Path {
 
     /// A telephone-event packet from the source leg. `next_ts`: the destination stream's
     /// timestamp now, which a new event takes.
-    pub fn dtmf(&mut self, frame: &Inbound, next_ts: u32) -> Option<DtmfOut> {
+    /// `clock` is the RTP clock of the payload type the event came on: durations are in its
+    /// units.
+    pub fn dtmf(&mut self, frame: &Inbound, clock: u32, next_ts: u32) -> Option<DtmfOut> {
         let event = parse_event(&frame.payload)?;
+        if clock != self.dtmf_clock {
+            self.dtmf = DtmfTranslator::new(clock, self.dst.codec.rtp_clock());
+            self.dtmf_clock = clock;
+        }
         let translated = self.dtmf.translate(frame.timestamp, &event)?;
         if translated.new_event {
             self.event_ts = next_ts;

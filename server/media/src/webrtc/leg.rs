@@ -121,6 +121,15 @@ impl WebRtcLeg {
             .and_then(Negotiated::telephone_event)
     }
 
+    /// Every negotiated telephone-event payload type with its clock. A browser may send
+    /// digits on any of them: Chrome sends telephone-event/8000 next to Opus at 48000.
+    pub fn telephone_events(&self) -> Vec<(u8, u32)> {
+        self.engine
+            .negotiation()
+            .map(|n| n.events.clone())
+            .unwrap_or_default()
+    }
+
     /// Feeds one datagram that arrived from `from` on our socket `to`. False: not ours
     /// (unknown ufrag, not from the ICE-validated address, not STUN/DTLS/RTP, another port
     /// than our candidate's, a record that does not verify) — drop it. Only `to`'s port is

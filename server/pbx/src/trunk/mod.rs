@@ -80,7 +80,9 @@ impl FromStr for SrtpPolicy {
             "off" => Ok(SrtpPolicy::Off),
             "offer" => Ok(SrtpPolicy::Offer),
             "require" => Ok(SrtpPolicy::Require),
-            _ => Err(format!("unknown SRTP policy {s:?}: use off, offer or require")),
+            _ => Err(format!(
+                "unknown SRTP policy {s:?}: use off, offer or require"
+            )),
         }
     }
 }

@@ -1,11 +1,12 @@
-//! The serving copy of the extensions table and the dial plan: all of both in memory, with the
-//! value of the `directory_version` counter they were read at. Triggers bump that counter on
-//! any change to `extensions` or `dialplan_rules`, from this process or another (the CLI). The store reads the counter at
-//! most once per `RECHECK` and reloads the table only when it moved, so a REGISTER costs no
+//! The serving copy of the extensions table, the dial plan and the trunk configuration
+//! (trunks, DIDs, outbound routes): all of them in memory, with the value of the
+//! `directory_version` counter they were read at. Triggers bump that counter on any change
+//! to those tables, from this process or another (the CLI). The store reads the counter at
+//! most once per `RECHECK` and reloads the tables only when it moved, so a REGISTER costs no
 //! database round trip, an unknown username (a scanner's) none either, and
-//! `switchboard extension add/remove/set` and `dialplan add/remove` take effect within about
-//! a second. One counter and one poll serve both copies: admins change either rarely, and a
-//! reload of both costs less than a second poll would.
+//! `switchboard extension add/remove/set`, `dialplan add/remove` and `trunk`/`did`/`route`
+//! changes take effect within about a second. One counter and one poll serve every copy:
+//! admins change them rarely, and a reload of all costs less than a second poll would.
 //!
 //! This module is the bookkeeping only; `Store` does the reading (see `store.rs`).
 
@@ -16,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use pbx::Extension;
 use pbx::dialplan::Rule;
+use pbx::trunk::{Did, OutboundRoute, Trunk};
 
 /// How stale the copy may get before the counter is read again.
 pub(crate) const RECHECK: Duration = Duration::from_secs(1);
@@ -40,6 +42,26 @@ struct Snapshot {
     by_number: HashMap<String, Extension>,
     /// The dial plan in (position, id) order, shared with every call that routes meanwhile.
     rules: Arc<Vec<Rule>>,
+    trunking: Trunking,
+}
+
+/// The trunk configuration as loaded: trunks by name, DIDs by number, routes in (position,
+/// id) order. Each list is shared (an `Arc` clone) with whoever reads it meanwhile.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Trunking {
+    pub trunks: Arc<Vec<Trunk>>,
+    pub dids: Arc<Vec<Did>>,
+    pub routes: Arc<Vec<OutboundRoute>>,
+}
+
+impl Trunking {
+    pub fn new(trunks: Vec<Trunk>, dids: Vec<Did>, routes: Vec<OutboundRoute>) -> Trunking {
+        Trunking {
+            trunks: Arc::new(trunks),
+            dids: Arc::new(dids),
+            routes: Arc::new(routes),
+        }
+    }
 }
 
 /// What the copy says (about one number: `T` is `Option<Extension>`; or the rules).
@@ -72,6 +94,19 @@ impl DirectoryCache {
     /// The dial plan, in order.
     pub fn rules(&self, now: Instant) -> Cached<Arc<Vec<Rule>>> {
         self.read(now, |snap| snap.rules.clone())
+    }
+
+    pub fn trunks(&self, now: Instant) -> Cached<Arc<Vec<Trunk>>> {
+        self.read(now, |snap| snap.trunking.trunks.clone())
+    }
+
+    pub fn dids(&self, now: Instant) -> Cached<Arc<Vec<Did>>> {
+        self.read(now, |snap| snap.trunking.dids.clone())
+    }
+
+    /// The outbound routes, in order.
+    pub fn routes(&self, now: Instant) -> Cached<Arc<Vec<OutboundRoute>>> {
+        self.read(now, |snap| snap.trunking.routes.clone())
     }
 
     fn read<T>(&self, now: Instant, pick: impl FnOnce(&Snapshot) -> T) -> Cached<T> {
@@ -139,6 +174,7 @@ impl DirectoryCache {
         version: i64,
         rows: Vec<Extension>,
         rules: Vec<Rule>,
+        trunking: Trunking,
         now: Instant,
         seen: u64,
     ) -> Vec<String> {
@@ -159,6 +195,7 @@ impl DirectoryCache {
             forced: self.generation() != seen,
             by_number,
             rules: Arc::new(rules),
+            trunking,
         });
         removed
     }
@@ -195,7 +232,14 @@ mod tests {
         assert_eq!(cache.version(), None);
         assert!(
             cache
-                .replace(5, vec![ext("1", "a")], vec![], t0, cache.generation())
+                .replace(
+                    5,
+                    vec![ext("1", "a")],
+                    vec![],
+                    Trunking::default(),
+                    t0,
+                    cache.generation()
+                )
                 .is_empty()
         );
         assert_eq!(cache.get("1", t0), Cached::Fresh(Some(ext("1", "a"))));
@@ -227,11 +271,18 @@ mod tests {
         let t0 = Instant::now();
         let seen = cache.generation();
         cache.invalidate(); // add_extension committed while the refresh was reading
-        cache.replace(1, vec![], vec![], t0, seen);
+        cache.replace(1, vec![], vec![], Trunking::default(), t0, seen);
         assert!(cache.is_forced());
         assert!(matches!(cache.get("1001", t0), Cached::Stale(None)));
         let seen = cache.generation();
-        cache.replace(2, vec![ext("1001", "s")], vec![], t0, seen);
+        cache.replace(
+            2,
+            vec![ext("1001", "s")],
+            vec![],
+            Trunking::default(),
+            t0,
+            seen,
+        );
         assert_eq!(cache.get("1001", t0), Cached::Fresh(Some(ext("1001", "s"))));
     }
 
@@ -243,6 +294,7 @@ mod tests {
             1,
             vec![ext("1", "a"), ext("2", "b")],
             vec![],
+            Trunking::default(),
             now,
             cache.generation(),
         );
@@ -250,6 +302,7 @@ mod tests {
             2,
             vec![ext("2", "c"), ext("3", "d")],
             vec![],
+            Trunking::default(),
             now,
             cache.generation(),
         );
@@ -270,13 +323,48 @@ mod tests {
             action: pbx::dialplan::RuleAction::Busy,
             class: None,
         };
-        cache.replace(1, vec![], vec![rule.clone()], t0, cache.generation());
+        cache.replace(
+            1,
+            vec![],
+            vec![rule.clone()],
+            Trunking::default(),
+            t0,
+            cache.generation(),
+        );
         let Cached::Fresh(rules) = cache.rules(t0) else {
             panic!("fresh after replace");
         };
         assert_eq!(*rules, [rule]);
         cache.invalidate();
         assert!(matches!(cache.rules(t0), Cached::Stale(r) if r.len() == 1));
+    }
+
+    #[test]
+    fn trunking_is_served_from_the_same_snapshot() {
+        let cache = DirectoryCache::default();
+        let t0 = Instant::now();
+        assert_eq!(cache.trunks(t0), Cached::Empty);
+        let route = OutboundRoute {
+            id: 1,
+            pattern: "_X.".into(),
+            trunks: vec!["acme".into()],
+            strip: 0,
+            prepend: String::new(),
+            position: 10,
+        };
+        let did = Did {
+            number: "+15551230000".into(),
+            trunk: "acme".into(),
+            to: vec!["1001".into()],
+            failover: None,
+        };
+        let trunking = Trunking::new(vec![], vec![did.clone()], vec![route.clone()]);
+        cache.replace(1, vec![], vec![], trunking, t0, cache.generation());
+        assert!(matches!(cache.trunks(t0), Cached::Fresh(t) if t.is_empty()));
+        assert!(matches!(cache.dids(t0), Cached::Fresh(d) if *d == [did.clone()]));
+        assert!(matches!(cache.routes(t0), Cached::Fresh(r) if *r == [route.clone()]));
+        cache.invalidate();
+        assert!(matches!(cache.routes(t0), Cached::Stale(r) if r.len() == 1));
     }
 
     #[test]

@@ -140,7 +140,17 @@ impl Browser {
     pub async fn press(&mut self, digit: char) {
         let pt = self.peer.telephone_event().expect("no telephone-event");
         let (codec, _) = self.peer.audio().expect("no codec");
-        let ticks = codec.rtp_ticks_per_frame();
+        self.press_on(digit, pt, codec.rtp_ticks_per_frame()).await;
+    }
+
+    /// Presses `digit` as Chrome does next to Opus: on telephone-event/8000 (payload type
+    /// 126), durations counted at 8000 Hz.
+    pub async fn press_like_chrome(&mut self, digit: char) {
+        self.press_on(digit, 126, 160).await;
+    }
+
+    /// Sends `digit` as RFC 4733 events on `pt`, `ticks` per 20 ms of its clock.
+    async fn press_on(&mut self, digit: char, pt: u8, ticks: u32) {
         let ts = self.next_ts;
         for (i, end) in [false, false, false, false, true, true, true]
             .into_iter()
