@@ -169,6 +169,11 @@ pub(crate) fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
+        // CR and LF cannot be quoted (RFC 3261 quoted-pair excludes them): printed, even
+        // escaped, they would end the header. A display name never needs them.
+        if c == '\r' || c == '\n' {
+            continue;
+        }
         if c == '"' || c == '\\' || (c.is_ascii_control() && c != '\t') {
             out.push('\\');
         }
@@ -299,6 +304,12 @@ pub(crate) fn write_u16(f: &mut impl std::fmt::Write, n: u16) -> std::fmt::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoting_drops_line_breaks_that_would_end_the_header() {
+        assert_eq!(quote("Alice\r\nVia: evil"), "\"AliceVia: evil\"");
+        assert_eq!(quote("a\"b"), "\"a\\\"b\"");
+    }
 
     #[test]
     fn u16_digits() {

@@ -3,6 +3,14 @@
 //! Plain data shared by `store` (which keeps it) and the trunk logic (registration, health
 //! checks, route choice), which stays sans-IO.
 
+pub mod backoff;
+pub mod caller_id;
+pub mod health;
+pub mod inbound;
+pub mod provider;
+pub mod registration;
+pub mod routing;
+
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;

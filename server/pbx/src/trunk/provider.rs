@@ -110,7 +110,10 @@ mod tests {
     #[test]
     fn hosts_as_admins_type_them() {
         let host = |s: &str| parse_host(s).map(|(h, p)| (h.to_string(), p));
-        assert_eq!(host("sip.example.net"), Ok(("sip.example.net".into(), None)));
+        assert_eq!(
+            host("sip.example.net"),
+            Ok(("sip.example.net".into(), None))
+        );
         assert_eq!(host("192.0.2.7"), Ok(("192.0.2.7".into(), None)));
         assert_eq!(host("2001:db8::1"), Ok(("[2001:db8::1]".into(), None)));
         assert_eq!(host("[2001:db8::1]"), Ok(("[2001:db8::1]".into(), None)));
@@ -118,11 +121,17 @@ mod tests {
             host("[2001:db8::1]:5080"),
             Ok(("[2001:db8::1]".into(), Some(5080)))
         );
-        assert_eq!(host("sip.example.net:5080"), Ok(("sip.example.net".into(), Some(5080))));
+        assert_eq!(
+            host("sip.example.net:5080"),
+            Ok(("sip.example.net".into(), Some(5080)))
+        );
         assert!(host("bad host").is_err());
         assert!(host("").is_err());
         assert!(host("a.example:99999").is_err());
-        assert_eq!(host_ip("::ffff:192.0.2.1"), Some(IpAddr::from([192, 0, 2, 1])));
+        assert_eq!(
+            host_ip("::ffff:192.0.2.1"),
+            Some(IpAddr::from([192, 0, 2, 1]))
+        );
         assert_eq!(host_ip("sip.example.net"), None);
     }
 

@@ -162,7 +162,10 @@ impl fmt::Display for FailReason {
         match self {
             FailReason::Rejected { status, reason } => write!(f, "{status} {reason}"),
             FailReason::AuthFailed { status } => {
-                write!(f, "credentials refused ({status}): check user name and password")
+                write!(
+                    f,
+                    "credentials refused ({status}): check user name and password"
+                )
             }
             FailReason::BadChallenge(why) => write!(f, "cannot answer the challenge: {why}"),
             FailReason::IntervalTooBrief => {
@@ -206,8 +209,14 @@ struct Auth {
 enum Phase {
     Idle,
     Registering,
-    Registered { until: Instant, refresh_at: Instant },
-    Failed { reason: FailReason, retry_at: Instant },
+    Registered {
+        until: Instant,
+        refresh_at: Instant,
+    },
+    Failed {
+        reason: FailReason,
+        retry_at: Instant,
+    },
 }
 
 /// The registration client of one trunk. See the module comment.
@@ -661,13 +670,14 @@ fn granted_expiry(resp: &Response, ours: &NameAddr, asked: u32) -> u32 {
             Contact::Star => None,
         })
         .collect();
-    let mine = contacts
-        .iter()
-        .find(|c| c.uri.equivalent(&ours.uri))
-        .or(match contacts.as_slice() {
-            [only] => Some(only),
-            _ => None,
-        });
+    let mine =
+        contacts
+            .iter()
+            .find(|c| c.uri.equivalent(&ours.uri))
+            .or(match contacts.as_slice() {
+                [only] => Some(only),
+                _ => None,
+            });
     mine.and_then(|c| c.param("expires"))
         .and_then(|v| v.trim().parse::<u32>().ok())
         .or_else(|| resp.expires().ok().flatten())
