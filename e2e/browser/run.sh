@@ -7,9 +7,10 @@
 # Steps: `npm ci` here when node_modules is missing or older than package-lock.json; the
 # binary ($SWITCHBOARD_BIN, else <target>/debug/switchboard, built with `cargo build -p
 # switchboard` when missing); the namespace; a config on free ports with a temp data dir
-# (SQLite); the admin account made with the CLI (`switchboard user add admin --admin
-# --password ...`) before the server starts; the server inside the namespace; then
-# `playwright test` inside it. Screenshots, Playwright's report (results.json), baresip's
+# (SQLite) and both portal listeners, HTTP and HTTPS (with the self-signed certificate the
+# server makes on first start); the admin account made with the CLI (`switchboard user add
+# admin --admin --password ...`) before the server starts; the server inside the namespace;
+# then `playwright test` inside it. Screenshots, Playwright's report (results.json), baresip's
 # files and the server log end up in e2e/browser/artifacts/. One line a test, then the last
 # line "N passed, N failed"; the exit status is non-zero when anything failed.
 #
@@ -102,10 +103,11 @@ ip netns exec "$ns" ip link set lo up || setup_fail "cannot bring lo up in $ns"
 in_ns() { ip netns exec "$ns" "$@"; }
 
 # shellcheck disable=SC2207
-ports=($(in_ns python3 "$root/scripts/free-ports.py" 2))
-((${#ports[@]} == 2)) || setup_fail "no free ports in the namespace"
+ports=($(in_ns python3 "$root/scripts/free-ports.py" 3))
+((${#ports[@]} == 3)) || setup_fail "no free ports in the namespace"
 sip_port="${ports[0]}"
 http_port="${ports[1]}"
+https_port="${ports[2]}"
 secret() { python3 -c 'import secrets; print(secrets.token_urlsafe(18))'; }
 admin_password="$(secret)"
 user_password="$(secret)"
@@ -123,7 +125,9 @@ tls = "off"
 
 [http]
 listen = "127.0.0.1:$http_port"
-tls = "off"
+# HTTPS and wss://…/sip with the self-signed certificate the server makes on first start
+# (under data_dir/tls/): the softphone over WSS is tested there.
+tls = "127.0.0.1:$https_port"
 
 [registrar]
 digest_sha256 = false
@@ -132,7 +136,9 @@ digest_sha256 = false
 rtp_ports = "20000-20999"
 EOF
 
-if ! "$bin" --config "$work/switchboard.toml" user add admin --admin --password "$admin_password" \
+# --password=VALUE, not --password VALUE: a random password may start with '-', which the CLI
+# would otherwise take for an option (1 run in 64 failed that way).
+if ! "$bin" --config "$work/switchboard.toml" user add admin --admin --password="$admin_password" \
   >"$work/cli.log" 2>&1; then
   sed 's/^/    | /' "$work/cli.log" | tail -5
   setup_fail "'switchboard user add admin --admin --password ...' failed (output above)"
@@ -143,7 +149,7 @@ server_pid=$!
 ready=0
 for _ in $(seq 1 150); do
   kill -0 "$server_pid" 2>/dev/null || break
-  if in_ns bash -c "exec 3<>/dev/tcp/127.0.0.1/$http_port && exec 4<>/dev/tcp/127.0.0.1/$sip_port" 2>/dev/null; then
+  if in_ns bash -c "exec 3<>/dev/tcp/127.0.0.1/$http_port && exec 4<>/dev/tcp/127.0.0.1/$sip_port && exec 5<>/dev/tcp/127.0.0.1/$https_port" 2>/dev/null; then
     ready=1
     break
   fi
@@ -157,10 +163,10 @@ fi
 # --- the suite --------------------------------------------------------------------------
 rm -rf "$artifacts"
 mkdir -p "$artifacts"
-echo "browser: server $bin on http://127.0.0.1:$http_port, SIP 127.0.0.1:$sip_port, in namespace $ns"
+echo "browser: server $bin on http://127.0.0.1:$http_port and https://127.0.0.1:$https_port, SIP 127.0.0.1:$sip_port, in namespace $ns"
 (
   cd "$here" &&
-    in_ns env SB_BASE_URL="http://127.0.0.1:$http_port" SB_ADMIN_USER=admin \
+    in_ns env SB_BASE_URL="http://127.0.0.1:$http_port" SB_HTTPS_URL="https://127.0.0.1:$https_port" SB_ADMIN_USER=admin \
       SB_ADMIN_PASSWORD="$admin_password" SB_USER_PASSWORD="$user_password" \
       SB_SIP_ADDR="127.0.0.1:$sip_port" SB_DOMAIN="$domain" SB_WORK="$work" \
       CHROMIUM_BIN="$chromium" "$here/node_modules/.bin/playwright" test "$@"

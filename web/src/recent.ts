@@ -8,6 +8,8 @@ const LIMIT = 20;
 
 export class RecentCalls {
   private own = '';
+  /** The records on show, drawn again when the own number becomes known. */
+  private records: CallRecord[] | null = null;
   /** Answers to older requests are dropped when a newer one was sent meanwhile. */
   private generation = 0;
 
@@ -19,7 +21,11 @@ export class RecentCalls {
 
   /** The user's extension number: calls from it are outgoing. */
   setOwnNumber(number: string): void {
+    if (number === this.own) return;
     this.own = number;
+    // The list may have arrived first (both requests start with the page): who called whom
+    // depends on this number, so draw it again.
+    if (this.records) this.list.replaceChildren(...this.records.map((r) => this.item(r)));
   }
 
   async refresh(): Promise<void> {
@@ -43,7 +49,10 @@ export class RecentCalls {
 
   /** Renders `records`, or keeps the current list when null; `message` shows when empty. */
   private show(records: CallRecord[] | null, message: string): void {
-    if (records) this.list.replaceChildren(...records.map((r) => this.item(r)));
+    if (records) {
+      this.records = records;
+      this.list.replaceChildren(...records.map((r) => this.item(r)));
+    }
     const nothing = this.list.childElementCount === 0;
     this.empty.textContent = message;
     this.empty.hidden = !nothing && records !== null;
@@ -52,7 +61,9 @@ export class RecentCalls {
   private item(record: CallRecord): HTMLLIElement {
     const outgoing = record.caller === this.own;
     const peer = outgoing ? record.dialed || record.callee : record.caller;
-    const missed = !outgoing && !record.answered;
+    // A call still up (transferred away, or on another phone) has no answer time yet.
+    const ongoing = record.disposition === 'in progress';
+    const missed = !outgoing && !record.answered && !ongoing;
     const kind = outgoing ? 'outgoing' : missed ? 'missed' : 'incoming';
 
     const li = document.createElement('li');
@@ -62,7 +73,9 @@ export class RecentCalls {
     const icon = element('span', 'recent-dir', outgoing ? '↗' : '↙');
     icon.setAttribute('aria-hidden', 'true');
     const who = element('span', 'recent-peer', peer || 'Unknown');
-    const detail = record.answered
+    const detail = ongoing
+      ? `${outgoing ? 'Outgoing' : 'Incoming'} · In progress`
+      : record.answered
       ? `${outgoing ? 'Outgoing' : 'Incoming'} · ${formatDuration(record.duration)}`
       : outgoing
         ? `Outgoing · ${capitalize(record.disposition || 'not answered')}`

@@ -18,6 +18,9 @@ function required(name: string): string {
 export interface ServerEnv {
   /** The portal, e.g. http://127.0.0.1:41234 (plain HTTP: 127.0.0.1 is a secure context). */
   baseUrl: string;
+  /** The portal's HTTPS listener (self-signed certificate; its phone registers over wss://),
+   *  e.g. https://127.0.0.1:41235. */
+  httpsUrl: string;
   adminUser: string;
   adminPassword: string;
   /** The server's SIP UDP listener, host:port (baresip registers there). */
@@ -34,6 +37,7 @@ export interface ServerEnv {
 export function serverEnv(): ServerEnv {
   return {
     baseUrl: required('SB_BASE_URL').replace(/\/+$/, ''),
+    httpsUrl: required('SB_HTTPS_URL').replace(/\/+$/, ''),
     adminUser: process.env.SB_ADMIN_USER || 'admin',
     adminPassword: required('SB_ADMIN_PASSWORD'),
     sipAddr: required('SB_SIP_ADDR'),

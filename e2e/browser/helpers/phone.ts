@@ -39,3 +39,32 @@ export async function expectCallOver(page: Page, who: string): Promise<void> {
     { timeout: 10_000 },
   );
 }
+
+/** Waits for #reg-status[data-state=STATE] (the connection and registration badge). */
+export async function expectRegState(page: Page, who: string, state: string, timeoutMs = 20_000): Promise<void> {
+  await expect(page.locator('#reg-status'), `${who}'s #reg-status is ${state}`).toHaveAttribute('data-state', state, {
+    timeout: timeoutMs,
+  });
+}
+
+/** Starts recording every value #reg-status[data-state] takes from now on (a MutationObserver
+ *  injected into the page; the softphone itself exposes nothing): a state that lasts only a
+ *  moment, like `disconnected` during a quick reconnect, is still seen. */
+export async function recordRegStates(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __sbE2eRegStates?: string[] };
+    const el = document.querySelector('#reg-status');
+    const states: string[] = [el?.getAttribute('data-state') ?? '(no #reg-status)'];
+    w.__sbE2eRegStates = states;
+    if (!el) return;
+    new MutationObserver(() => {
+      const s = el.getAttribute('data-state') ?? '';
+      if (states[states.length - 1] !== s) states.push(s);
+    }).observe(el, { attributes: true, attributeFilter: ['data-state'] });
+  });
+}
+
+/** The states recorded since recordRegStates, oldest first. */
+export async function regStates(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { __sbE2eRegStates?: string[] }).__sbE2eRegStates ?? []);
+}

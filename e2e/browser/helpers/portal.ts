@@ -142,3 +142,35 @@ export async function userId(page: Page, name: string): Promise<number> {
   if (!u) throw new Error(`GET /api/users has no user ${name}`);
   return u.id;
 }
+
+/** A SIP secret for extension NUMBER that works now: creates the extension, or when it is
+ *  there already (a spec run on its own after another, a rerun) resets its secret with
+ *  form#extension-reset-secret, whose answer page shows the new one in #sip-secret. */
+export async function freshSecret(page: Page, number: string, name: string): Promise<string> {
+  if (!(await hasExtension(page, number))) return createExtension(page, number, name);
+  await page.goto(`/admin/extensions/${number}`);
+  await page.locator('form#extension-reset-secret button[type="submit"]').click();
+  const secret = page.locator('#sip-secret');
+  await expect(secret, `resetting the secret of ${number} shows #sip-secret`).toBeVisible();
+  await expect(page.locator('#sip-secret-number')).toContainText(number);
+  const value = ((await secret.textContent()) ?? '').trim();
+  expect(value, `the new SIP secret of ${number} in #sip-secret`).not.toBe('');
+  return value;
+}
+
+export interface RegistrationJson {
+  extension: string;
+  contact: string;
+  transport: string;
+  remote: string;
+  user_agent: string | null;
+  expires_in: number;
+}
+
+/** GET /api/registrations with the admin's session. */
+export async function registrations(page: Page): Promise<RegistrationJson[]> {
+  const res = await page.request.get('/api/registrations');
+  expect(res.status(), 'GET /api/registrations as admin').toBe(200);
+  const list = (await res.json()) as RegistrationJson[];
+  return Array.isArray(list) ? list : [];
+}

@@ -32,6 +32,13 @@ export interface Person {
   sip: string[];
 }
 
+export interface LaunchOptions {
+  /** Where relative URLs go (default: the plain-HTTP portal, SB_BASE_URL). */
+  baseUrl?: string;
+  /** Accept the server's self-signed certificate (pages and wss:// alike). */
+  ignoreHTTPSErrors?: boolean;
+}
+
 export class People {
   readonly env: ServerEnv;
   private readonly list: Person[] = [];
@@ -47,14 +54,16 @@ export class People {
   }
 
   /** Launches NAME's own Chromium; with TONE its microphone plays that sine. */
-  async launch(name: string, tone?: number): Promise<Person> {
+  async launch(name: string, tone?: number, options: LaunchOptions = {}): Promise<Person> {
     const args = [...FLAGS];
     if (tone !== undefined) {
       args.push(`--use-file-for-fake-audio-capture=${toneWav(path.join(this.env.work, 'tones'), name, tone)}`);
     }
     const browser = await chromium.launch({ executablePath: this.env.chromium, headless: true, args });
     const context = await browser.newContext({
-      baseURL: this.env.baseUrl,
+      baseURL: options.baseUrl ?? this.env.baseUrl,
+      // the HTTPS listener's certificate is self-signed (made by the server on first start)
+      ignoreHTTPSErrors: options.ignoreHTTPSErrors ?? false,
       // Without the grant a page that never opened the microphone gathers no candidate here.
       permissions: ['microphone'],
       viewport: { width: 1280, height: 900 },

@@ -27,7 +27,7 @@ pub const MAX_OPTIONS_INTERVAL: u32 = 86_400;
 pub const MAX_DIGITS: u32 = 32;
 
 /// Trunk names are what DIDs, routes and dial plan rules refer to.
-pub(crate) fn valid_trunk_name(name: &str) -> bool {
+fn valid_trunk_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name
             .bytes()

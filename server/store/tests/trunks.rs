@@ -64,8 +64,8 @@ fn did(number: &str, trunk: &str, to: &[&str]) -> Did {
     }
 }
 
-fn names(list: &[String]) -> Vec<String> {
-    list.to_vec()
+fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
 }
 
 /// Trunks: round trip of every field, duplicates, bad values, update.
@@ -195,21 +195,15 @@ async fn numbers_and_routes_suite(store: &Store) {
     );
 
     let r1 = store
-        .add_route(
-            "_1NXXNXXXXXX",
-            &names(&["acme".into(), "backup".into()]),
-            0,
-            "+",
-            None,
-        )
+        .add_route("_1NXXNXXXXXX", &names(&["acme", "backup"]), 0, "+", None)
         .await
         .expect("route");
     let r2 = store
-        .add_route("_011.", &names(&["backup".into()]), 3, "+", None)
+        .add_route("_011.", &names(&["backup"]), 3, "+", None)
         .await
         .expect("route");
     let r0 = store
-        .add_route("911", &names(&["acme".into()]), 0, "", Some(1))
+        .add_route("911", &names(&["acme"]), 0, "", Some(1))
         .await
         .expect("route");
     let routes = store.list_routes().await.expect("list");
@@ -245,17 +239,17 @@ async fn numbers_and_routes_suite(store: &Store) {
     // An unknown trunk anywhere in the list adds nothing, not even a route without trunks.
     assert!(matches!(
         store
-            .add_route("_X.", &names(&["acme".into(), "nope".into()]), 0, "", None)
+            .add_route("_X.", &names(&["acme", "nope"]), 0, "", None)
             .await,
         Err(StoreError::NoSuchTrunk(n)) if n == "nope"
     ));
     assert!(matches!(
-        store.add_route("_1[5-", &names(&["acme".into()]), 0, "", None).await,
+        store.add_route("_1[5-", &names(&["acme"]), 0, "", None).await,
         Err(StoreError::InvalidRoute(m)) if m.contains("_1[5-")
     ));
     assert_eq!(store.list_routes().await.expect("list").len(), 3);
     let next = store
-        .add_route("_X.", &names(&["acme".into()]), 0, "", None)
+        .add_route("_X.", &names(&["acme"]), 0, "", None)
         .await
         .expect("route");
     assert_eq!(
@@ -329,7 +323,7 @@ async fn cache_suite(url: &str) {
         .await
         .expect("did");
     let id = cli
-        .add_route("_X.", &names(&["t2".into(), "t1".into()]), 1, "", None)
+        .add_route("_X.", &names(&["t2", "t1"]), 1, "", None)
         .await
         .expect("route");
     assert!(

@@ -3,16 +3,20 @@
 //! `switchboard [--config FILE] extension add|list|remove|set`,
 //! `switchboard [--config FILE] dialplan add|list|remove`,
 //! `switchboard [--config FILE] cdr list`,
-//! `switchboard [--config FILE] user add|list|remove|password`.
+//! `switchboard [--config FILE] user add|list|remove|password`,
+//! `switchboard [--config FILE] trunk|did|route add|list|remove` (in `trunks`).
 //! `--config` is accepted before or after the subcommand. Values clap refuses (a bad class,
 //! `--dnd maybe`) exit 2 with clap's one-line reason, as usage errors do.
 
+pub mod trunks;
 pub mod when;
 
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Parser, Subcommand};
 use pbx::CallClass;
+
+use self::trunks::{DidCommand, RouteCommand, TrunkCommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -46,6 +50,15 @@ pub enum Command {
     /// Manage web portal users (people who log in; each may own an extension).
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage SIP trunks to providers.
+    #[command(subcommand)]
+    Trunk(TrunkCommand),
+    /// Manage company numbers (DIDs) that come in on trunks.
+    #[command(subcommand)]
+    Did(DidCommand),
+    /// Manage outbound routes: which dialed numbers leave through which trunks.
+    #[command(subcommand)]
+    Route(RouteCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 //! while running (including "no such extension/rule", as `extension remove` has it).
 
 mod calls;
+pub mod trunks;
 mod users;
 
 use std::io::Write;

@@ -50,6 +50,9 @@ fn main() -> ExitCode {
             Command::Dialplan(cmd) => commands::dialplan(config, cmd).await,
             Command::Cdr(cmd) => commands::cdr(config, cmd).await,
             Command::User(cmd) => commands::user(config, cmd).await,
+            Command::Trunk(cmd) => commands::trunks::trunk(config, cmd).await,
+            Command::Did(cmd) => commands::trunks::did(config, cmd).await,
+            Command::Route(cmd) => commands::trunks::route(config, cmd).await,
         }
     });
     match result {
