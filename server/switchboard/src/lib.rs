@@ -14,5 +14,6 @@ pub mod qualify;
 pub mod random;
 pub mod tls;
 pub mod transport;
+pub mod trunks;
 
 pub use app::{RunningServer, start};

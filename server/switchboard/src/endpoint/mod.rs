@@ -41,6 +41,8 @@ pub struct Endpoint {
     /// A stream connection that sends nothing for this long is closed.
     stream_idle: Duration,
     calls: CallRouter,
+    /// Live state of the SIP trunks (registration, reachability, channels in use).
+    pub trunks: crate::trunks::TrunkBoard,
     /// Set by `enable_calls`: without it INVITEs are answered 480.
     call_context: OnceLock<Arc<CallContext>>,
     me: OnceLock<Weak<Endpoint>>,
@@ -162,6 +164,7 @@ impl Endpoint {
             server_header: format!("Switchboard/{}", env!("CARGO_PKG_VERSION")),
             stream_idle,
             calls: CallRouter::default(),
+            trunks: crate::trunks::TrunkBoard::default(),
             call_context: OnceLock::new(),
             me: OnceLock::new(),
         }
