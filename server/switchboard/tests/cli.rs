@@ -27,6 +27,43 @@ fn run(cmd: &mut Command) -> (i32, String, String) {
     )
 }
 
+/// Starts `serve` with `config`, reads its stdout up to the first line containing
+/// `stop_at`, stops it, and returns the lines read.
+fn serve_until(dir: &std::path::Path, config: &std::path::Path, stop_at: &str) -> Vec<String> {
+    let mut child = switchboard(dir)
+        .args(["serve", "--config"])
+        .arg(config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let done = line.contains(stop_at);
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    lines
+}
+
+/// A configuration with loopback listeners on free ports and TLS off.
+fn loopback_config(dir: &std::path::Path) -> std::path::PathBuf {
+    let file = dir.join("sb.toml");
+    std::fs::write(
+        &file,
+        "[sip]\nudp = \"127.0.0.1:0\"\ntcp = \"127.0.0.1:0\"\ntls = \"off\"\n\
+[http]\nlisten = \"127.0.0.1:0\"\ntls = \"off\"\n",
+    )
+    .unwrap();
+    file
+}
+
 #[test]
 fn bad_configuration_exits_2_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -112,32 +149,8 @@ fn extension_add_list_remove() {
 #[test]
 fn serve_prints_the_bound_listeners() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("sb.toml");
-    std::fs::write(
-        &file,
-        "[sip]\nudp = \"127.0.0.1:0\"\ntcp = \"127.0.0.1:0\"\ntls = \"off\"\n\
-[http]\nlisten = \"127.0.0.1:0\"\ntls = \"off\"\n",
-    )
-    .unwrap();
-    let mut child = switchboard(dir.path())
-        .args(["serve", "--config"])
-        .arg(&file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = Vec::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.unwrap();
-        let done = line.contains("portal");
-        lines.push(line);
-        if done {
-            break;
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    let file = loopback_config(dir.path());
+    let lines = serve_until(dir.path(), &file, "portal");
     let text = lines.join("\n");
     assert!(text.contains("SIP UDP"), "{text}");
     assert!(text.contains("SIP TCP"), "{text}");
@@ -223,35 +236,8 @@ fn user_add_list_password_remove() {
 #[test]
 fn first_start_creates_an_admin_and_prints_its_password() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("sb.toml");
-    std::fs::write(
-        &file,
-        "[sip]\nudp = \"127.0.0.1:0\"\ntcp = \"127.0.0.1:0\"\ntls = \"off\"\n\
-[http]\nlisten = \"127.0.0.1:0\"\ntls = \"off\"\n",
-    )
-    .unwrap();
-    let first_start = |stop_at: &str| {
-        let mut child = switchboard(dir.path())
-            .args(["serve", "--config"])
-            .arg(&file)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = Vec::new();
-        for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            let done = line.contains(stop_at);
-            lines.push(line);
-            if done {
-                break;
-            }
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        lines.join("\n")
-    };
+    let file = loopback_config(dir.path());
+    let first_start = |stop_at: &str| serve_until(dir.path(), &file, stop_at).join("\n");
     let text = first_start("first start");
     assert!(
         text.contains("portal user \"admin\" created, password "),
