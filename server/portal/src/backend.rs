@@ -4,6 +4,7 @@ use std::pin::Pin;
 
 use pbx::accounts::{ApiToken, CdrFilter, NewUser, User, UserUpdate, WebSession};
 use pbx::dialplan::Rule;
+use pbx::trunk::{Did, OutboundRoute, Trunk};
 use pbx::{CallClass, CallRecord, Features};
 use tokio::sync::mpsc;
 
@@ -137,6 +138,81 @@ pub trait Backend: Send + Sync + 'static {
     /// Returns the new rule's id. `Invalid` for a bad pattern, target or status.
     fn add_dialplan_rule(&self, rule: NewRule) -> BoxFuture<'_, BackendResult<i64>>;
     fn delete_dialplan_rule(&self, id: i64) -> BoxFuture<'_, BackendResult<bool>>;
+
+    // --- SIP trunks, company numbers (DIDs), outbound routes --------------------------------
+
+    /// Every trunk, ordered by name, with its live status. Passwords are never included.
+    fn trunks(&self) -> BoxFuture<'_, BackendResult<Vec<TrunkInfo>>>;
+    fn trunk<'a>(&'a self, name: &'a str) -> BoxFuture<'a, BackendResult<Option<TrunkInfo>>>;
+    /// Adds a trunk (`id` is ignored). `Invalid` names the field at fault; `Conflict` when
+    /// the name is taken.
+    fn add_trunk(&self, trunk: Trunk) -> BoxFuture<'_, BackendResult<()>>;
+    /// Replaces every setting of the trunk named `trunk.name`, except that a registration
+    /// with an empty password keeps the stored password (forms never get it back to resend).
+    /// `NotFound` when there is no such trunk; errors as `add_trunk`.
+    fn update_trunk(&self, trunk: Trunk) -> BoxFuture<'_, BackendResult<()>>;
+    /// False when there was none. `Conflict`, naming them, while DIDs or routes use it.
+    fn remove_trunk(&self, name: String) -> BoxFuture<'_, BackendResult<bool>>;
+    /// Ordered by number.
+    fn dids(&self) -> BoxFuture<'_, BackendResult<Vec<Did>>>;
+    /// `Invalid` for a malformed field or an unknown trunk or extension; `Conflict` when the
+    /// number exists.
+    fn add_did(&self, did: Did) -> BoxFuture<'_, BackendResult<()>>;
+    fn remove_did(&self, number: String) -> BoxFuture<'_, BackendResult<bool>>;
+    /// In the order they are tried.
+    fn outbound_routes(&self) -> BoxFuture<'_, BackendResult<Vec<OutboundRoute>>>;
+    /// Returns the new route's id. `Invalid` for a bad pattern or digits or an unknown trunk.
+    fn add_outbound_route(&self, route: NewRoute) -> BoxFuture<'_, BackendResult<i64>>;
+    fn remove_outbound_route(&self, id: i64) -> BoxFuture<'_, BackendResult<bool>>;
+}
+
+/// A trunk as admins see it: its settings, with `registration.password` always empty (the
+/// secret never leaves the server once saved), and what is known of it now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrunkInfo {
+    pub trunk: Trunk,
+    pub status: TrunkStatus,
+}
+
+/// A trunk's live state. All `None` / 0 until the trunk driver has reported on it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrunkStatus {
+    /// None for trunks that do not register (or before the first attempt).
+    pub registration: Option<TrunkRegistrationState>,
+    /// What the OPTIONS checks say; None: no verdict yet, or checks are off.
+    pub reachable: Option<bool>,
+    /// The last failure (a refused registration, unanswered checks, ...).
+    pub last_error: Option<String>,
+    /// Calls up on it now.
+    pub calls: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrunkRegistrationState {
+    /// The provider holds our registration for this many more seconds.
+    Registered {
+        expires_in: u64,
+    },
+    Registering,
+    /// The last attempt failed for `reason`; the next goes in `retry_in` seconds.
+    Failed {
+        reason: String,
+        retry_in: u64,
+    },
+    Off,
+}
+
+/// An outbound route to add.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRoute {
+    /// An exact number or a pattern starting with '_' (the dial plan's syntax).
+    pub pattern: String,
+    /// Trunk names, tried in this order.
+    pub trunks: Vec<String>,
+    pub strip: u32,
+    pub prepend: String,
+    /// Default: after the last route.
+    pub position: Option<i64>,
 }
 
 /// An extension as admins see it (never its SIP secret).

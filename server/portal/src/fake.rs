@@ -8,18 +8,20 @@
 
 mod backend;
 mod client;
+mod trunks;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use pbx::accounts::{ApiToken, CdrFilter, User, WebSession};
 use pbx::dialplan::Rule;
+use pbx::trunk::{Did, OutboundRoute, Trunk};
 use pbx::{CallRecord, Disposition, Features, LegStats};
 
 pub(crate) use client::{Session, TestApp, TestClock, TestResponse, app_state, login};
 
 use crate::WsPeer;
-use crate::backend::{ExtensionInfo, LiveCall, Registration};
+use crate::backend::{ExtensionInfo, LiveCall, Registration, TrunkStatus};
 
 /// Everything the fake keeps; public so tests can look inside (`backend.state()`).
 #[derive(Default)]
@@ -34,6 +36,12 @@ pub(crate) struct FakeState {
     pub hung_up: Vec<String>,
     pub records: Vec<CallRecord>,
     pub rules: Vec<Rule>,
+    /// name -> (trunk with its password, live status)
+    pub trunks: BTreeMap<String, (Trunk, TrunkStatus)>,
+    /// number -> DID
+    pub dids: BTreeMap<String, Did>,
+    /// In the order they are tried.
+    pub routes: Vec<OutboundRoute>,
     /// The filters `call_records` was called with, newest last.
     pub cdr_queries: Vec<CdrFilter>,
     /// Peers of the SIP WebSockets opened.

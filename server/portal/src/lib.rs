@@ -33,7 +33,8 @@ use axum::routing::{any, get};
 pub use auth::password::{PasswordError, hash_blocking as hash_password};
 pub use backend::{
     Backend, BackendError, BackendResult, BoxFuture, ExtensionInfo, ExtensionUpdate, LiveCall,
-    NewRule, Registration, SipCredentials, Status, StatusListener, WsChannels, WsOutbound, WsPeer,
+    NewRoute, NewRule, Registration, SipCredentials, Status, StatusListener, TrunkInfo,
+    TrunkRegistrationState, TrunkStatus, WsChannels, WsOutbound, WsPeer,
 };
 pub use config::{Clock, LoginThrottle, PortalConfig};
 pub use peer::{ChannelListener, PeerAddr};

@@ -183,3 +183,105 @@ async fn an_extension_made_in_the_portal_registers_and_only_its_user_gets_the_se
     assert!(matches!(resp.status, 401 | 403), "{resp:?}");
     server.shutdown().await;
 }
+
+/// A trunk an admin adds through the API is stored with its password, which no answer
+/// carries; a change without a password keeps it; a trunk a DID uses is not removed.
+#[tokio::test]
+async fn trunks_made_in_the_portal_keep_their_password_out_of_every_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = boot(test_config(dir.path(), None, 0)).await;
+    add_user(&server, "admin", ADMIN_PW, true, None).await;
+    server
+        .store
+        .add_extension("1001", "Front desk", "secret-1001")
+        .await
+        .unwrap();
+    let http = Origin::Http(server.http.unwrap());
+    let (admin, _) = Client::login(&http, "admin", ADMIN_PW).await;
+    let password = "Provider-Secret-7";
+
+    let made = admin
+        .request(
+            &http,
+            "POST",
+            "/api/trunks",
+            Some(&json!({
+                "name": "acme", "host": "127.0.0.1", "port": 9, "username": "acct",
+                "password": password, "codecs": ["pcma", "PCMU"], "options_interval": 0
+            })),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{made:?}");
+    assert!(!made.body.contains(password));
+    assert_eq!(made.json()["codecs"], json!(["PCMA", "PCMU"]));
+    let stored = || async {
+        let trunk = server.store.get_trunk("acme").await.unwrap().unwrap();
+        trunk.registration.map(|r| r.password)
+    };
+    assert_eq!(stored().await.as_deref(), Some(password));
+
+    let changed = admin
+        .request(
+            &http,
+            "PATCH",
+            "/api/trunks/acme",
+            Some(&json!({"channels": 2})),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{changed:?}");
+    assert_eq!(stored().await.as_deref(), Some(password));
+    let bad = admin
+        .request(
+            &http,
+            "PATCH",
+            "/api/trunks/acme",
+            Some(&json!({"codecs": ["OPUS"]})),
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{bad:?}");
+
+    let did = admin
+        .request(
+            &http,
+            "POST",
+            "/api/dids",
+            Some(&json!({"number": "+15551230000", "trunk": "acme", "to": ["1001"]})),
+        )
+        .await;
+    assert_eq!(did.status, 201, "{did:?}");
+    let unknown = admin
+        .request(
+            &http,
+            "POST",
+            "/api/routes",
+            Some(&json!({"pattern": "_9X.", "trunks": ["nosuch"]})),
+        )
+        .await;
+    assert_eq!(unknown.status, 422, "{unknown:?}");
+    let route = admin
+        .request(
+            &http,
+            "POST",
+            "/api/routes",
+            Some(&json!({"pattern": "_1NXXNXXXXXX", "trunks": ["acme"], "prepend": "+"})),
+        )
+        .await;
+    assert_eq!(route.status, 201, "{route:?}");
+
+    for path in [
+        "/api/trunks",
+        "/api/trunks/acme",
+        "/admin/trunks",
+        "/admin/trunks/acme",
+    ] {
+        let r = admin.request(&http, "GET", path, None).await;
+        assert_eq!(r.status, 200, "{path}: {r:?}");
+        assert!(!r.body.contains(password), "{path} shows the password");
+    }
+    let in_use = admin
+        .request(&http, "DELETE", "/api/trunks/acme", None)
+        .await;
+    assert_eq!(in_use.status, 409, "{in_use:?}");
+    assert!(in_use.body.contains("+15551230000"), "{in_use:?}");
+    server.shutdown().await;
+}

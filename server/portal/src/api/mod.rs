@@ -12,6 +12,7 @@ mod me;
 mod session;
 pub(crate) mod time;
 mod tokens;
+mod trunks;
 mod users;
 
 use axum::Router;
@@ -56,6 +57,23 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/cdrs.csv", get(cdrs::csv))
         .route("/api/dialplan", get(dialplan::list).post(dialplan::add))
         .route("/api/dialplan/{id}", delete(dialplan::remove))
+        .route(
+            "/api/trunks",
+            get(trunks::list_trunks).post(trunks::create_trunk),
+        )
+        .route(
+            "/api/trunks/{name}",
+            get(trunks::get_trunk)
+                .patch(trunks::update_trunk)
+                .delete(trunks::remove_trunk),
+        )
+        .route("/api/dids", get(trunks::list_dids).post(trunks::add_did))
+        .route("/api/dids/{number}", delete(trunks::remove_did))
+        .route(
+            "/api/routes",
+            get(trunks::list_routes).post(trunks::add_route),
+        )
+        .route("/api/routes/{id}", delete(trunks::remove_route))
         .route("/api/tokens", get(tokens::list).post(tokens::create))
         .route("/api/tokens/{id}", delete(tokens::remove))
         .route("/api", any(not_found))

@@ -3,18 +3,23 @@
 
 use pbx::accounts::{ApiToken, CdrFilter, NewUser, User, UserUpdate, WebSession};
 use pbx::dialplan::Rule;
+use pbx::trunk::{Did, OutboundRoute, Trunk};
 use pbx::{CallRecord, Features};
 use tokio::sync::mpsc;
 
 use super::{FakeBackend, FakeState};
 use crate::backend::{
-    BackendError, BackendResult, BoxFuture, ExtensionInfo, ExtensionUpdate, LiveCall, NewRule,
-    Registration, SipCredentials,
+    BackendError, BackendResult, BoxFuture, ExtensionInfo, ExtensionUpdate, LiveCall, NewRoute,
+    NewRule, Registration, SipCredentials, TrunkInfo,
 };
 use crate::{Backend, Status, StatusListener, WsChannels, WsOutbound, WsPeer};
 
 fn ok<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, BackendResult<T>> {
     Box::pin(async move { Ok(value) })
+}
+
+fn done<'a, T: Send + 'a>(result: BackendResult<T>) -> BoxFuture<'a, BackendResult<T>> {
+    Box::pin(async move { result })
 }
 
 fn err<'a, T: Send + 'a>(e: BackendError) -> BoxFuture<'a, BackendResult<T>> {
@@ -472,5 +477,52 @@ impl Backend for FakeBackend {
         let before = st.rules.len();
         st.rules.retain(|r| r.id != id);
         ok(st.rules.len() != before)
+    }
+
+    fn trunks(&self) -> BoxFuture<'_, BackendResult<Vec<TrunkInfo>>> {
+        ok(self.state().trunk_list())
+    }
+
+    fn trunk<'a>(&'a self, name: &'a str) -> BoxFuture<'a, BackendResult<Option<TrunkInfo>>> {
+        ok(self.state().trunk_info(name))
+    }
+
+    fn add_trunk(&self, trunk: Trunk) -> BoxFuture<'_, BackendResult<()>> {
+        done(self.state().add_trunk(trunk))
+    }
+
+    fn update_trunk(&self, trunk: Trunk) -> BoxFuture<'_, BackendResult<()>> {
+        done(self.state().update_trunk(trunk))
+    }
+
+    fn remove_trunk(&self, name: String) -> BoxFuture<'_, BackendResult<bool>> {
+        done(self.state().remove_trunk(&name))
+    }
+
+    fn dids(&self) -> BoxFuture<'_, BackendResult<Vec<Did>>> {
+        ok(self.state().dids.values().cloned().collect())
+    }
+
+    fn add_did(&self, did: Did) -> BoxFuture<'_, BackendResult<()>> {
+        done(self.state().add_did(did))
+    }
+
+    fn remove_did(&self, number: String) -> BoxFuture<'_, BackendResult<bool>> {
+        ok(self.state().dids.remove(&number).is_some())
+    }
+
+    fn outbound_routes(&self) -> BoxFuture<'_, BackendResult<Vec<OutboundRoute>>> {
+        ok(self.state().routes.clone())
+    }
+
+    fn add_outbound_route(&self, route: NewRoute) -> BoxFuture<'_, BackendResult<i64>> {
+        done(self.state().add_route(route))
+    }
+
+    fn remove_outbound_route(&self, id: i64) -> BoxFuture<'_, BackendResult<bool>> {
+        let mut st = self.state();
+        let before = st.routes.len();
+        st.routes.retain(|r| r.id != id);
+        ok(st.routes.len() != before)
     }
 }

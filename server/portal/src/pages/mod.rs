@@ -9,6 +9,7 @@ mod calls;
 mod cdrs;
 mod ctx;
 mod dialplan;
+mod dids;
 mod extension;
 mod extensions;
 mod fields;
@@ -17,9 +18,14 @@ mod login;
 mod notice;
 mod phone;
 mod registrations;
+mod routes;
 mod secret;
 mod status;
 mod time;
+mod trunk;
+mod trunk_form;
+mod trunk_status;
+mod trunks;
 mod url;
 mod user;
 mod users;
@@ -75,6 +81,13 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/admin/cdrs", get(cdrs::page))
         .route("/admin/dialplan", get(dialplan::page).post(dialplan::add))
         .route("/admin/dialplan/{id}/delete", post(dialplan::delete))
+        .route("/admin/trunks", get(trunks::page).post(trunks::create))
+        .route("/admin/trunks/{name}", get(trunk::page).post(trunk::save))
+        .route("/admin/trunks/{name}/delete", post(trunk::delete))
+        .route("/admin/dids", get(dids::page).post(dids::add))
+        .route("/admin/dids/{number}/delete", post(dids::delete))
+        .route("/admin/routes", get(routes::page).post(routes::add))
+        .route("/admin/routes/{id}/delete", post(routes::delete))
         .route("/admin/status", get(status::page))
         .route("/static/phone.css", get(phone_css))
 }

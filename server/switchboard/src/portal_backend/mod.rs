@@ -6,13 +6,16 @@
 mod accounts;
 mod directory;
 mod live;
+mod trunks;
 
 use pbx::CallRecord;
 use pbx::accounts::{ApiToken, CdrFilter, NewUser, User, UserUpdate, WebSession};
 use pbx::dialplan::Rule;
+use pbx::trunk::{Did, OutboundRoute, Trunk};
 use portal::{
     Backend, BackendError, BackendResult, BoxFuture, ExtensionInfo, ExtensionUpdate, LiveCall,
-    NewRule, Registration, SipCredentials, Status, StatusListener, WsChannels, WsPeer,
+    NewRoute, NewRule, Registration, SipCredentials, Status, StatusListener, TrunkInfo, WsChannels,
+    WsPeer,
 };
 use store::{Store, StoreError};
 
@@ -36,13 +39,20 @@ impl PortalBackend {
 /// A store error as the portal shows it.
 fn shown(e: StoreError) -> BackendError {
     match e {
-        StoreError::Duplicate(_) | StoreError::DuplicateUser(_) | StoreError::ExtensionTaken(_) => {
-            BackendError::Conflict(e.to_string())
-        }
+        StoreError::Duplicate(_)
+        | StoreError::DuplicateUser(_)
+        | StoreError::ExtensionTaken(_)
+        | StoreError::DuplicateTrunk(_)
+        | StoreError::TrunkInUse { .. }
+        | StoreError::DuplicateDid(_) => BackendError::Conflict(e.to_string()),
         StoreError::InvalidNumber(_)
         | StoreError::InvalidFeature(_)
         | StoreError::InvalidRule(_)
-        | StoreError::NoSuchExtension(_) => BackendError::Invalid(e.to_string()),
+        | StoreError::NoSuchExtension(_)
+        | StoreError::NoSuchTrunk(_)
+        | StoreError::InvalidTrunk(_)
+        | StoreError::InvalidDid(_)
+        | StoreError::InvalidRoute(_) => BackendError::Invalid(e.to_string()),
         other => BackendError::Failed(other.to_string()),
     }
 }
@@ -238,5 +248,49 @@ impl Backend for PortalBackend {
 
     fn delete_dialplan_rule(&self, id: i64) -> BoxFuture<'_, BackendResult<bool>> {
         Box::pin(async move { self.store().remove_rule(id).await.map_err(shown) })
+    }
+
+    fn trunks(&self) -> BoxFuture<'_, BackendResult<Vec<TrunkInfo>>> {
+        Box::pin(trunks::trunks(self))
+    }
+
+    fn trunk<'a>(&'a self, name: &'a str) -> BoxFuture<'a, BackendResult<Option<TrunkInfo>>> {
+        Box::pin(trunks::trunk(self, name))
+    }
+
+    fn add_trunk(&self, trunk: Trunk) -> BoxFuture<'_, BackendResult<()>> {
+        Box::pin(trunks::add_trunk(self, trunk))
+    }
+
+    fn update_trunk(&self, trunk: Trunk) -> BoxFuture<'_, BackendResult<()>> {
+        Box::pin(trunks::update_trunk(self, trunk))
+    }
+
+    fn remove_trunk(&self, name: String) -> BoxFuture<'_, BackendResult<bool>> {
+        Box::pin(async move { self.store().remove_trunk(&name).await.map_err(shown) })
+    }
+
+    fn dids(&self) -> BoxFuture<'_, BackendResult<Vec<Did>>> {
+        Box::pin(async move { self.store().list_dids().await.map_err(shown) })
+    }
+
+    fn add_did(&self, did: Did) -> BoxFuture<'_, BackendResult<()>> {
+        Box::pin(async move { self.store().add_did(&did).await.map_err(shown) })
+    }
+
+    fn remove_did(&self, number: String) -> BoxFuture<'_, BackendResult<bool>> {
+        Box::pin(async move { self.store().remove_did(&number).await.map_err(shown) })
+    }
+
+    fn outbound_routes(&self) -> BoxFuture<'_, BackendResult<Vec<OutboundRoute>>> {
+        Box::pin(async move { self.store().list_routes().await.map_err(shown) })
+    }
+
+    fn add_outbound_route(&self, route: NewRoute) -> BoxFuture<'_, BackendResult<i64>> {
+        Box::pin(trunks::add_route(self, route))
+    }
+
+    fn remove_outbound_route(&self, id: i64) -> BoxFuture<'_, BackendResult<bool>> {
+        Box::pin(async move { self.store().remove_route(id).await.map_err(shown) })
     }
 }

@@ -8,6 +8,7 @@ mod dialplan;
 mod extensions;
 mod live;
 mod login;
+mod trunks;
 mod users;
 
 use crate::fake::{self, PASSWORD, Session, TestApp, TestResponse};
