@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Counts the UDP datagrams (RTP) that reach 127.0.0.1:PORT and keeps the count in FILE.
+"""Counts the UDP datagrams (RTP) that reach 127.0.0.1:PORT (or ADDR:PORT) and keeps the
+count in FILE.
 
-    udp-count.py PORT FILE      (runs until killed; FILE holds "packets bytes" at every moment)
+    udp-count.py PORT FILE [ADDR]   (runs until killed; FILE holds "packets bytes" at every moment)
 
 e2e/calls.sh points a sipp callee's SDP at it, so "RTP counted at the far end" is what really
 arrived through Switchboard's relay.
@@ -11,8 +12,9 @@ import socket
 import sys
 
 port, path = int(sys.argv[1]), sys.argv[2]
+addr = sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1"
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", port))
+s.bind((addr, port))
 s.settimeout(0.5)
 packets = size = 0
 written = None

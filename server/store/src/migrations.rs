@@ -35,6 +35,11 @@ const SQLITE: &[Entry] = &[
         "trunks",
         include_str!("../../../migrations/sqlite/0005_trunks.sql"),
     ),
+    (
+        6,
+        "trunk status",
+        include_str!("../../../migrations/sqlite/0006_trunk_status.sql"),
+    ),
 ];
 
 const POSTGRES: &[Entry] = &[
@@ -62,6 +67,11 @@ const POSTGRES: &[Entry] = &[
         5,
         "trunks",
         include_str!("../../../migrations/postgres/0005_trunks.sql"),
+    ),
+    (
+        6,
+        "trunk status",
+        include_str!("../../../migrations/postgres/0006_trunk_status.sql"),
     ),
 ];
 

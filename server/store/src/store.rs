@@ -8,6 +8,7 @@
 
 mod accounts;
 mod calls;
+mod trunk_status;
 mod trunks;
 
 use std::future::Future;

@@ -192,6 +192,16 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
             }
         });
     }
+    let trunk_side = crate::trunks::runner::Local {
+        udp: server.sip_udp,
+        public_ip: config.media.public_ip,
+        domain: config.domain.clone(),
+    };
+    tasks.spawn(crate::trunks::driver::run(
+        endpoint.clone(),
+        trunk_side,
+        shutdown.clone(),
+    ));
     let (purge_store, mut stop) = (store.clone(), shutdown.clone());
     let (idle, max) = (
         i64::from(config.portal.session_idle_minutes) * 60,
@@ -349,6 +359,11 @@ impl RunningServer {
             .lock()
             .map(|q| q.answered_total())
             .unwrap_or(0)
+    }
+
+    /// The live state of the SIP trunks.
+    pub fn trunks(&self) -> &crate::trunks::TrunkBoard {
+        &self.endpoint.trunks
     }
 
     /// Calls that are up or ringing.

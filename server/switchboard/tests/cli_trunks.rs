@@ -131,11 +131,13 @@ fn trunk_add_list_remove() {
         list,
         format!(
             "acme\tsip.acme.example:5060\tudp\tregister username=acme-user expires=600 \
-             codecs=PCMU,PCMA srtp=off options-interval=30 caller-id=+15551230000\n\
+             codecs=PCMU,PCMA srtp=off options-interval=30 caller-id=+15551230000\t\
+             status=unknown\n\
              backup\t[2001:db8::10]:5071\ttls\tallow=192.0.2.0/24,198.51.100.7/32,\
              2001:db8::10/128 codecs=G722,PCMU,G729 srtp=require channels=30 \
-             options-interval=0 ca-file={ca}\n\
-             plain\t192.0.2.9:5080\ttcp\tcodecs=PCMU,PCMA srtp=off options-interval=30\n"
+             options-interval=0 ca-file={ca}\tstatus=unknown\n\
+             plain\t192.0.2.9:5080\ttcp\tcodecs=PCMU,PCMA srtp=off options-interval=30\t\
+             status=unknown\n"
         )
     );
     assert!(!list.contains("hunter2"), "never the password: {list}");
@@ -217,7 +219,7 @@ fn trunk_add_refuses_bad_input() {
     );
     let list = ok(d, &["trunk", "list"]);
     assert!(
-        list.contains("ca-file=/") && list.contains("/missing-ca.pem\n"),
+        list.contains("ca-file=/") && list.contains("/missing-ca.pem\tstatus=unknown\n"),
         "made absolute: {list}"
     );
 }

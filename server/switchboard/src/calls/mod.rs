@@ -8,7 +8,9 @@ mod bridged;
 pub mod context;
 mod digit_info;
 pub mod events;
+mod inbound;
 mod leg;
+mod outbound;
 mod record;
 mod ring;
 pub mod router;
@@ -17,6 +19,8 @@ mod session;
 mod setup;
 mod task;
 mod transfer;
+mod trunk_media;
+pub mod trunk_sources;
 
 pub use context::CallContext;
 pub use events::CallEvent;

@@ -211,7 +211,7 @@ impl Call {
 
     /// The winning fork: ACK its 2xx (unless the answer must wait for the caller's ACK:
     /// an offerless INVITE) and make it a leg.
-    fn answered(
+    pub(super) fn answered(
         &mut self,
         fork: Fork,
         response: Response,
@@ -252,7 +252,12 @@ impl Call {
     }
 
     /// 180 once, or 183 with the callee's early media anchored for the caller.
-    fn relay_progress(&mut self, response: &Response, told_ringing: &mut bool, side: Side) {
+    pub(super) fn relay_progress(
+        &mut self,
+        response: &Response,
+        told_ringing: &mut bool,
+        side: Side,
+    ) {
         // A bridged call answers each leg itself: early media would need the bridge
         // before the answer, so the caller just hears that it rings.
         let early_sdp = leg::sdp_body(response.content_type(), &response.body)

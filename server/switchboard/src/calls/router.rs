@@ -9,12 +9,15 @@ use sip::transaction::TransactionId;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::events::CallEvent;
+use super::trunk_sources::TrunkSources;
 
 pub type CallSender = UnboundedSender<CallEvent>;
 
 #[derive(Default)]
 pub struct CallRouter {
     inner: Mutex<Inner>,
+    /// Which sources are trunks (INVITEs from them are not challenged).
+    trunk_sources: TrunkSources,
 }
 
 #[derive(Default)]
@@ -43,6 +46,10 @@ pub struct ActiveCall {
 impl CallRouter {
     fn with<T>(&self, f: impl FnOnce(&mut Inner) -> T) -> Option<T> {
         self.inner.lock().ok().map(|mut i| f(&mut i))
+    }
+
+    pub fn trunk_sources(&self) -> &TrunkSources {
+        &self.trunk_sources
     }
 
     pub fn bind_transaction(&self, id: TransactionId, sender: &CallSender) {

@@ -51,9 +51,13 @@ impl Call {
                     );
                     Step::Done(failed(403))
                 }
-                Decision::Route { route, .. } => {
-                    tracing::warn!(dialed = %number, route = %route, "call refused: route {route} has no trunk yet");
-                    Step::Done(failed(480))
+                // A rule sent it out (its class was checked); the outbound routes say how.
+                Decision::Route { number, .. } => {
+                    Step::Done(self.place_outbound(&number, None).await)
+                }
+                // Not ours: out through a trunk if a route matches, class of service first.
+                Decision::NotFound => {
+                    Step::Done(self.place_outbound(&number, Some(dialer.1)).await)
                 }
                 other => Step::Done(failed(other.status().unwrap_or(404))),
             };
@@ -175,7 +179,7 @@ impl Call {
     }
 }
 
-fn failed(status: u16) -> Placed {
+pub(super) fn failed(status: u16) -> Placed {
     let disposition = match status {
         486 => Disposition::Busy,
         _ => Disposition::Failed,

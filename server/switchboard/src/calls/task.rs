@@ -14,6 +14,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use super::bridged::MediaNeg;
 use super::context::CallContext;
 use super::events::CallEvent;
+use super::inbound::{self, Inbound};
 use super::leg::{self, Leg};
 use super::record;
 use super::router::CallSender;
@@ -76,6 +77,10 @@ pub(super) struct Call {
     pub lost_forks: Vec<super::ring::Fork>,
     /// Dialog keys to forget at the end.
     pub dialogs: Vec<(String, String)>,
+    /// The call came in on a trunk, for this DID.
+    pub inbound: Option<Inbound>,
+    /// Trunks whose channel this call holds (released at the end).
+    pub trunk_channels: Vec<String>,
 }
 
 async fn run(
@@ -87,16 +92,34 @@ async fn run(
     invite: Request,
     peer: Peer,
 ) {
-    let caller = match ctx
-        .auth
-        .authenticate(&invite, &ctx.store, crate::endpoint::now_unix())
-        .await
-    {
-        Ok(ext) => ext,
-        Err(resp) => {
-            ep.call_respond(id, resp);
-            return;
-        }
+    // A trunk's INVITE carries no credentials: its source address is its authentication.
+    let trunk = if invite.headers.contains(&HeaderName::ProxyAuthorization) {
+        None
+    } else {
+        ep.calls()
+            .trunk_sources()
+            .identify(&ctx.store, peer.flow.remote.ip())
+            .await
+    };
+    let (caller, inbound) = match trunk {
+        Some(trunk) => match inbound::admit(&ctx, &trunk, &invite).await {
+            Ok((caller, did)) => (caller, Some(Inbound { trunk, did })),
+            Err(resp) => {
+                ep.call_respond(id, resp);
+                return;
+            }
+        },
+        None => match ctx
+            .auth
+            .authenticate(&invite, &ctx.store, crate::endpoint::now_unix())
+            .await
+        {
+            Ok(ext) => (ext, None),
+            Err(resp) => {
+                ep.call_respond(id, resp);
+                return;
+            }
+        },
     };
     let a_sent_by = ep.via_for(&peer.flow);
     let contact = leg::contact_for(&a_sent_by);
@@ -138,6 +161,8 @@ async fn run(
         max_forwards: 70,
         lost_forks: Vec::new(),
         dialogs: vec![(a_call_id, tag)],
+        inbound,
+        trunk_channels: Vec::new(),
     };
     call.ctx.store.call_started(&call.record);
     // Boxed: the whole call's state machine is large, and most INVITEs that reach this task
@@ -149,17 +174,27 @@ async fn run(
 impl Call {
     /// Admission, routing, ringing and, if answered, the conversation. Returns how it ended.
     async fn setup_and_run(&mut self, dialed: &str) -> (Disposition, Option<u16>) {
-        let caller = self.caller.number.clone();
-        if !self
-            .ep
-            .calls()
-            .try_take_slot(&caller, self.caller.features.max_calls)
-        {
-            tracing::info!(caller = %caller, "call refused: caller at its call limit");
-            self.reject(403, "Call Limit Reached");
-            return (Disposition::Failed, Some(403));
+        if let Some(trunk) = self.inbound.as_ref().map(|i| i.trunk.clone()) {
+            // An outside caller has no call slot; the trunk's channel limit stands for it.
+            if !self.ep.trunks.take_channel(&trunk.name, trunk.channels) {
+                tracing::info!(trunk = %trunk.name, "trunk call refused: all channels in use");
+                self.reject(503, "");
+                return (Disposition::Failed, Some(503));
+            }
+            self.trunk_channels.push(trunk.name);
+        } else {
+            let caller = self.caller.number.clone();
+            if !self
+                .ep
+                .calls()
+                .try_take_slot(&caller, self.caller.features.max_calls)
+            {
+                tracing::info!(caller = %caller, "call refused: caller at its call limit");
+                self.reject(403, "Call Limit Reached");
+                return (Disposition::Failed, Some(403));
+            }
+            self.slots.push(caller);
         }
-        self.slots.push(caller);
         match self.invite.max_forwards() {
             Ok(Some(0)) => {
                 self.reject(483, "Too Many Hops");
@@ -202,7 +237,11 @@ impl Call {
             }
             self.a.remote_sdp = Some(sdp);
         }
-        match self.place(dialed).await {
+        let placed = match self.inbound.clone() {
+            Some(inbound) => self.place_inbound(&inbound).await,
+            None => self.place(dialed).await,
+        };
+        match placed {
             super::setup::Placed::Answered(b, answer) => self.converse(b, answer).await,
             super::setup::Placed::Failed {
                 status,
@@ -310,6 +349,9 @@ impl Call {
         );
         for ext in &self.slots {
             self.ep.calls().release_slot(ext);
+        }
+        for trunk in &self.trunk_channels {
+            self.ep.trunks.release_channel(trunk);
         }
         for (call_id, tag) in &self.dialogs {
             self.ep.calls().forget_dialog(call_id, tag);

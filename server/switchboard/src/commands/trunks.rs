@@ -88,9 +88,12 @@ async fn run_trunk(store: &Store, cmd: TrunkCommand) -> Result<(), Failure> {
         }
         TrunkCommand::List => {
             let trunks = store.list_trunks().await.map_err(Failure::runtime)?;
+            let statuses = store.trunk_statuses().await.map_err(Failure::runtime)?;
+            let now = i64::try_from(crate::endpoint::now_unix()).unwrap_or(i64::MAX);
             let mut out = std::io::stdout().lock();
             for t in &trunks {
-                let _ = writeln!(out, "{}", trunk_line(t));
+                let status = statuses.iter().find(|s| s.name == t.name);
+                let _ = writeln!(out, "{}\t{}", trunk_line(t), status_text(t, status, now));
             }
             Ok(())
         }
@@ -176,6 +179,41 @@ fn trunk_line(t: &Trunk) -> String {
         t.transport,
         settings.join(" ")
     )
+}
+
+/// The running server's last report on the trunk (the `trunk_status` table), e.g.
+/// `registered=yes expires-in=572s reachable=yes updated=3s-ago`, with
+/// `last-error="..."` when something failed; `status=unknown` when no server reported it
+/// (none runs, or it has not got to this trunk yet).
+fn status_text(t: &Trunk, status: Option<&store::TrunkStatus>, now: i64) -> String {
+    let Some(s) = status else {
+        return "status=unknown".to_owned();
+    };
+    let mut parts = Vec::new();
+    if t.registration.is_some() {
+        match s.registered_until {
+            Some(until) if until > now => {
+                parts.push(format!("registered=yes expires-in={}s", until - now));
+            }
+            _ => parts.push("registered=no".to_owned()),
+        }
+    }
+    if t.options_interval > 0 {
+        let reachable = match s.reachable {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "unknown",
+        };
+        parts.push(format!("reachable={reachable}"));
+    }
+    if let Some(error) = &s.last_error {
+        parts.push(format!("last-error={error:?}"));
+    }
+    parts.push(format!(
+        "updated={}s-ago",
+        now.saturating_sub(s.updated_at).max(0)
+    ));
+    parts.join(" ")
 }
 
 async fn run_did(store: &Store, cmd: DidCommand) -> Result<(), Failure> {

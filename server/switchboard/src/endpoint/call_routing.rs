@@ -2,9 +2,11 @@
 //! one, in-dialog requests, responses, ACKs and CANCELs go to theirs), and the few ways a
 //! call task sends (answers, requests in client transactions, ACKs outside them).
 
+use std::net::SocketAddr;
 use std::sync::{Arc, Weak};
 use std::time::Instant;
 
+use pbx::{Flow, Transport};
 use sip::transaction::TransactionId;
 use sip::{HeaderName, Message, Method, Request, Response};
 
@@ -149,12 +151,20 @@ impl Endpoint {
                     }
                 }
                 None if request.method == Method::Invite => {
-                    // Without credentials the answer is a challenge: no task, no lookup.
+                    // Without credentials the answer is a challenge: no task, no lookup;
+                    // except from a trunk, which authenticates by its address.
                     if let Some(ctx) = self.call_context.get()
                         && !request.headers.contains(&HeaderName::ProxyAuthorization)
                     {
-                        let challenge = ctx.auth.challenge(&request, now_unix());
-                        self.call_respond(id, challenge);
+                        let source = peer.flow.remote.ip();
+                        match self.calls.trunk_sources().claims_now(source) {
+                            Some(true) => return self.start_call(id, request, peer),
+                            Some(false) => {
+                                let challenge = ctx.auth.challenge(&request, now_unix());
+                                self.call_respond(id, challenge);
+                            }
+                            None => self.check_source_later(id, request, peer, ctx.clone()),
+                        }
                         return None;
                     }
                     self.start_call(id, request, peer)
@@ -162,6 +172,50 @@ impl Endpoint {
                 None => Some(request),
             },
         }
+    }
+
+    /// An INVITE without credentials when the list of trunk sources is stale (at most once a
+    /// second): refreshes it in a task, then starts the call or challenges.
+    fn check_source_later(
+        &self,
+        id: TransactionId,
+        request: Request,
+        peer: &Peer,
+        ctx: Arc<CallContext>,
+    ) {
+        let Some(me) = self.me.get().and_then(Weak::upgrade) else {
+            return;
+        };
+        let peer = peer.clone();
+        tokio::spawn(async move {
+            let source = peer.flow.remote.ip();
+            if me
+                .calls
+                .trunk_sources()
+                .identify(&ctx.store, source)
+                .await
+                .is_some()
+            {
+                me.start_call(id, request, &peer);
+            } else {
+                let challenge = ctx.auth.challenge(&request, now_unix());
+                me.call_respond(id, challenge);
+            }
+        });
+    }
+
+    /// A UDP flow from our SIP listener to `dest` (a trunk's provider): None without one.
+    pub(crate) fn udp_flow_to(&self, dest: SocketAddr) -> Option<Flow> {
+        let local = match self.udp.as_ref()? {
+            super::UdpOut::Std(s) => s.local_addr().ok()?,
+            super::UdpOut::Tokio(s) => s.local_addr().ok()?,
+        };
+        Some(Flow {
+            transport: Transport::Udp,
+            remote: dest,
+            local,
+            connection: None,
+        })
     }
 
     /// Which call a 2xx matching no transaction belongs to: the dialog where our tag is the

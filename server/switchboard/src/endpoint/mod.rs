@@ -10,6 +10,7 @@ use call_routing::dialog_key;
 mod closed_flows;
 pub mod dispatch;
 pub mod transactions;
+mod trunk_link;
 pub mod via;
 
 use std::net::SocketAddr;
@@ -43,6 +44,8 @@ pub struct Endpoint {
     calls: CallRouter,
     /// Live state of the SIP trunks (registration, reachability, channels in use).
     pub trunks: crate::trunks::TrunkBoard,
+    /// Routes the trunk driver's responses and timeouts back to it.
+    pub trunk_link: crate::trunks::link::TrunkLink,
     /// Set by `enable_calls`: without it INVITEs are answered 480.
     call_context: OnceLock<Arc<CallContext>>,
     me: OnceLock<Weak<Endpoint>>,
@@ -165,6 +168,7 @@ impl Endpoint {
             stream_idle,
             calls: CallRouter::default(),
             trunks: crate::trunks::TrunkBoard::default(),
+            trunk_link: crate::trunks::link::TrunkLink::default(),
             call_context: OnceLock::new(),
             me: OnceLock::new(),
         }
@@ -382,7 +386,7 @@ impl Endpoint {
                     // task for it would cost a thread switch per call.
                 } else if owner.is_some() {
                     self.to_call(owner, CallEvent::Response { id, response });
-                } else {
+                } else if !self.trunk_link.response(id, &response) {
                     self.on_response(&response);
                 }
                 None
@@ -403,16 +407,21 @@ impl Endpoint {
             }
             Event::Timeout { id, timer } => {
                 tracing::debug!(?id, ?timer, "transaction timed out");
-                self.to_call(self.calls.transaction(id), CallEvent::Failed { id });
+                if !self.trunk_link.failed(id) {
+                    self.to_call(self.calls.transaction(id), CallEvent::Failed { id });
+                }
                 None
             }
             Event::TransportError { id } => {
                 tracing::debug!(?id, "transaction transport error");
-                self.to_call(self.calls.transaction(id), CallEvent::Failed { id });
+                if !self.trunk_link.failed(id) {
+                    self.to_call(self.calls.transaction(id), CallEvent::Failed { id });
+                }
                 None
             }
             Event::Terminated { id } => {
                 self.calls.forget_transaction(id);
+                self.trunk_link.forget(id);
                 None
             }
         }
@@ -557,7 +566,7 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-fn source_ip_towards(remote: SocketAddr) -> Option<std::net::IpAddr> {
+pub(crate) fn source_ip_towards(remote: SocketAddr) -> Option<std::net::IpAddr> {
     let any: SocketAddr = if remote.is_ipv4() {
         ([0, 0, 0, 0], 0).into()
     } else {

@@ -1,6 +1,13 @@
 //! SIP trunks at run time. `board` is the live state every part reads and writes: whether
 //! each trunk is reachable and registered, and how many of its channels are in use.
+//! `driver` keeps the trunks registered and checked (`runner`: one trunk), sending through
+//! the endpoint's transaction layer and getting answers back through `link`; `report` is
+//! what it publishes.
 
 pub mod board;
+pub mod driver;
+pub mod link;
+pub mod report;
+pub mod runner;
 
 pub use board::{TrunkBoard, TrunkLive};

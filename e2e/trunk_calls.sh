@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# Calls through SIP trunks with sipp as the provider: boots the server on 127.0.0.1 (free
+# ports, temp data dir, SQLite, MD5 digest for sipp), sets up trunks, DIDs and routes with
+# the CLI, and checks:
+#   outbound-failover  extension 1101 (sipp, e2e/sipp/call-caller.xml) dials 12125550199;
+#                      the route's first trunk (sipp on 127.0.0.2, trunk-uas-503.xml) answers
+#                      503, the second (sipp on 127.0.0.3, call-callee-answer.xml) answers;
+#                      RTP reaches the provider
+#   inbound-did        the provider (127.0.0.4, IP-authenticated) calls the DID +12125550100
+#                      without credentials (bench-call-uac-noauth.xml); extension 1201 (a
+#                      registered sipp callee) answers
+#   stranger-refused   the same INVITE from 127.0.0.5 is challenged 407 like any stranger's
+#                      (trunk-did-refused.xml) and nothing rings
+# The last line is "N passed, N failed"; the exit status is non-zero when any failed.
+#
+# Environment:
+#   SWITCHBOARD_BIN   binary to test (default: `cargo build -p switchboard`)
+#   TRUNK_CALLS_SKIP  space-separated test names to skip
+#   INTEROP_KEEP=1    keep the temp dir (server log, sipp traces) and print its path
+set -uo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+# shellcheck source=e2e/lib.sh
+source "$root/e2e/lib.sh"
+while read -r var; do
+  [[ $var == SWITCHBOARD_BIN || $var == SWITCHBOARD_LOG ]] || unset "$var"
+done < <(compgen -e | grep '^SWITCHBOARD_' || true)
+sc="$root/e2e/sipp"
+
+for cmd in sipp python3; do
+  command -v "$cmd" >/dev/null 2>&1 || { echo "trunk_calls: $cmd missing (run scripts/ensure-deps.sh)"; echo "0 passed, 1 failed"; exit 1; }
+done
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/switchboard-trunk-calls.XXXXXX")"
+server_pid=""
+bg_pids=()
+cleanup() {
+  for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null; done
+  e2e_stop "$server_pid"
+  if [[ "${INTEROP_KEEP:-0}" == 1 ]]; then echo "trunk_calls: logs kept in $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+e2e_binary trunk_calls "$root" "$work"
+
+# shellcheck disable=SC2207
+ports=($(python3 "$root/scripts/free-ports.py" 30))
+sip_port="${ports[0]}"
+http_port="${ports[1]}"
+next_port=2
+take_port() { port="${ports[$next_port]}"; next_port=$((next_port + 1)); }
+
+cat >"$work/switchboard.toml" <<EOF2
+data_dir = "$work/data"
+domain = "switchboard.test"
+
+[sip]
+udp = "127.0.0.1:$sip_port"
+tcp = "127.0.0.1:$sip_port"
+tls = "off"
+
+[http]
+listen = "127.0.0.1:$http_port"
+tls = "off"
+
+[registrar]
+qualify_interval = 3600
+digest_sha256_first = false
+digest_sha256 = false
+
+[media]
+rtp_ports = "21000-21199"
+EOF2
+
+sb() { "$bin" --config "$work/switchboard.toml" "$@"; }
+
+env -u SWITCHBOARD_BIN "$bin" serve --config "$work/switchboard.toml" >"$work/server.log" 2>&1 &
+server_pid=$!
+ready=0
+for _ in $(seq 1 150); do
+  kill -0 "$server_pid" 2>/dev/null || break
+  if (exec 3<>"/dev/tcp/127.0.0.1/$sip_port") 2>/dev/null; then ready=1; break; fi
+  sleep 0.2
+done
+if [[ $ready != 1 ]]; then
+  echo "trunk_calls: server did not start; its output:"
+  tail -30 "$work/server.log"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+# --- helpers ---------------------------------------------------------------------------
+domain="switchboard.test"
+traces() { # log-prefix
+  echo -trace_err -error_file "$1.errors" -trace_msg -message_file "$1.msgs" -trace_logs -log_file "$1.log"
+}
+opts() { # ip
+  echo -i "$1" -m 1 -nostdin -timeout 40s -timeout_error -key domain "$domain"
+}
+# A sipp in the background: ip test-name scenario [extra sipp args...]; sets $bg_pid.
+bg() {
+  local ip="$1" t="$2" s="$3"
+  shift 3
+  take_port
+  local p=$port
+  take_port
+  # shellcheck disable=SC2046
+  timeout 60 sipp -sf "$sc/$s.xml" -p "$p" -mp "$port" $(opts "$ip") $(traces "$work/$t") "$@" \
+    >"$work/$t.out" 2>&1 &
+  bg_pid=$!
+  bg_pids+=("$bg_pid")
+  bg_port=$p
+  sleep 0.3 # let it bind its port before the first request comes
+}
+# A sipp in the foreground: ip test-name scenario [extra sipp args...] (target included).
+fg() {
+  local ip="$1" t="$2" s="$3"
+  shift 3
+  take_port
+  local p=$port
+  take_port
+  # shellcheck disable=SC2046
+  timeout 60 sipp -sf "$sc/$s.xml" -p "$p" -mp "$port" $(opts "$ip") $(traces "$work/$t") "$@" \
+    >"$work/$t.out" 2>&1
+}
+cli() { # any switchboard CLI command; a failure fails the test
+  if ! sb "$@" >>"$work/cli.log" 2>&1; then
+    fail "'switchboard $*' failed: $(tail -1 "$work/cli.log")"
+    return 1
+  fi
+}
+waitfor() { # pid what
+  wait "$1"
+  local rc=$?
+  [[ $rc == 0 ]] || fail "$2: sipp exit $rc"
+}
+counter() { # port file: counts UDP packets at 127.0.0.3:port (the provider's RTP)
+  python3 "$root/e2e/udp-count.py" "$1" "$2" 127.0.0.3 &
+  bg_pids+=($!)
+}
+
+passed=0 failed=0 skipped=0
+problems=()
+fail() { problems+=("$*"); }
+sb extension add 1101 --password pw-1101 >>"$work/cli.log" 2>&1
+sb extension add 1201 --password pw-1201 >>"$work/cli.log" 2>&1
+
+# --- the tests -------------------------------------------------------------------------
+t_outbound_failover() {
+  bg 127.0.0.2 outbound-failover-dead trunk-uas-503
+  local dead=$bg_pid dead_port=$bg_port
+  take_port
+  local rtp=$port
+  counter "$rtp" "$work/outbound.rtp"
+  bg 127.0.0.3 outbound-failover-good call-callee-answer -key rtp_port "$rtp"
+  local good=$bg_pid good_port=$bg_port
+  cli trunk add dead --host "127.0.0.2:$dead_port" --codecs PCMA,PCMU || return
+  cli trunk add good --host "127.0.0.3:$good_port" --codecs PCMA,PCMU --caller-id +12125550100 || return
+  cli route add '_1NXXNXXXXXX' --trunks dead,good --prepend + || return
+  fg 127.0.0.1 outbound-failover-caller call-caller -s 12125550199 -key caller 1101 -au 1101 \
+    -ap pw-1101 -d 3000 "127.0.0.1:$sip_port"
+  local rc=$?
+  [[ $rc == 0 ]] || fail "caller 1101: sipp exit $rc"
+  waitfor "$dead" "provider answering 503"
+  waitfor "$good" "provider answering the call"
+  grep -q "INVITE sip:+12125550199@127.0.0.3" "$work/outbound-failover-good.msgs" ||
+    fail "the provider did not get sip:+12125550199"
+  sleep 0.6 # the counter writes its file every 0.5 s when idle
+  local got
+  got=$(cut -d' ' -f1 "$work/outbound.rtp" 2>/dev/null)
+  ((${got:-0} >= 20)) || fail "RTP at the provider: ${got:-0} packets (want >= 20)"
+  note="rtp at provider ${got:-0}"
+}
+
+t_inbound_did() {
+  take_port
+  local reg=$port
+  # shellcheck disable=SC2046
+  timeout 30 sipp -sf "$sc/register.xml" -key domain "$domain" -auth_uri "$domain" -s 1201 \
+    -au 1201 -ap pw-1201 -p "$reg" $(opts 127.0.0.1) $(traces "$work/inbound-did-register") \
+    "127.0.0.1:$sip_port" >"$work/inbound-did-register.out" 2>&1 || { fail "REGISTER 1201"; return; }
+  take_port
+  local rtp=$port
+  take_port
+  # shellcheck disable=SC2046
+  timeout 60 sipp -sf "$sc/call-callee-answer.xml" -key rtp_port "$rtp" -p "$reg" -mp "$port" \
+    $(opts 127.0.0.1) $(traces "$work/inbound-did-callee") >"$work/inbound-did-callee.out" 2>&1 &
+  local callee=$!
+  bg_pids+=("$callee")
+  sleep 0.3
+  cli trunk add carrier --host 127.0.0.4 --allow 127.0.0.4/32 || return
+  cli did add +12125550100 --trunk carrier --to 1201 || return
+  sleep 1.2 # the server's list of trunk sources is at most a second old
+  fg 127.0.0.4 inbound-did-caller bench-call-uac-noauth -s 2125550100 -key caller +13125559999 \
+    -d 2000 "127.0.0.1:$sip_port"
+  local rc=$?
+  [[ $rc == 0 ]] || fail "provider calling the DID: sipp exit $rc"
+  waitfor "$callee" "extension 1201 answering"
+}
+
+t_stranger_refused() {
+  fg 127.0.0.5 stranger-refused-caller trunk-did-refused -s 2125550100 -key caller +13125559999 \
+    "127.0.0.1:$sip_port"
+  local rc=$?
+  [[ $rc == 0 ]] || fail "the stranger was not answered 407: sipp exit $rc"
+}
+
+tests=(outbound-failover inbound-did stranger-refused)
+for name in "${tests[@]}"; do
+  if [[ " ${TRUNK_CALLS_SKIP:-} " == *" $name "* ]]; then
+    echo "skip  $name"; skipped=$((skipped + 1)); continue
+  fi
+  problems=() note=""
+  started=$(date +%s.%N)
+  "t_${name//-/_}"
+  took=$(python3 -c "print(f'{$(date +%s.%N) - $started:.2f}')")
+  if ((${#problems[@]} == 0)); then
+    echo "ok    $name (${took}s${note:+, $note})"
+    passed=$((passed + 1))
+  else
+    echo "FAIL  $name (${took}s)"
+    failed=$((failed + 1))
+    for p in "${problems[@]}"; do echo "    - $p"; done
+    for f in "$work/$name"-*.errors; do
+      [[ -s "$f" ]] && { echo "    ${f##*/}:"; awk '{ print "    | " $0 }' "$f" | tail -15; }
+    done
+  fi
+done
+
+if ! kill -0 "$server_pid" 2>/dev/null; then
+  echo "trunk_calls: the server died during the run; its last output:"
+  tail -20 "$work/server.log"
+  failed=$((failed + 1))
+elif ((failed)); then
+  echo "trunk_calls: server output (last 20 lines):"
+  tail -20 "$work/server.log" | sed 's/^/  server: /'
+fi
+if ((skipped)); then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+((failed == 0))
