@@ -11,6 +11,10 @@
 #                      registered sipp callee) answers
 #   stranger-refused   the same INVITE from 127.0.0.5 is challenged 407 like any stranger's
 #                      (trunk-did-refused.xml) and nothing rings
+#   baresip-did        a baresip provider on 127.0.0.6 (IP-authenticated trunk) calls the DID
+#                      +12125550111; extension 1301, a baresip phone registered with the
+#                      server, answers; each hears the other's tone (e2e/baresip/call.sh
+#                      --trunk, Goertzel on what each decoded)
 # The last line is "N passed, N failed"; the exit status is non-zero when any failed.
 #
 # Environment:
@@ -205,7 +209,27 @@ t_stranger_refused() {
   [[ $rc == 0 ]] || fail "the stranger was not answered 407: sipp exit $rc"
 }
 
-tests=(outbound-failover inbound-did stranger-refused)
+t_baresip_did() {
+  if ! command -v baresip >/dev/null 2>&1; then
+    fail "baresip missing (scripts/ensure-deps.sh installs it)"
+    return
+  fi
+  cli extension add 1301 --password pw-1301 || return
+  cli trunk add baresip-carrier --host 127.0.0.6 --allow 127.0.0.6/32 || return
+  cli did add +12125550111 --trunk baresip-carrier --to 1301 || return
+  sleep 1.2 # the server's list of trunk sources is at most a second old
+  local dir="$work/baresip-did"
+  if ! "$root/e2e/baresip/call.sh" --trunk "127.0.0.1:$sip_port" --domain "$domain" \
+    --did 2125550111 --callee 1301:pw-1301 --caller-ip 127.0.0.6 --rtp 26000 "$dir" \
+    >"$dir.out" 2>&1; then
+    fail "$(tail -1 "$dir.out")"
+    sed 's/^/      /' "$dir.out" | tail -25 >&2
+    return
+  fi
+  note="$(tail -1 "$dir.out")"
+}
+
+tests=(outbound-failover inbound-did stranger-refused baresip-did)
 for name in "${tests[@]}"; do
   if [[ " ${TRUNK_CALLS_SKIP:-} " == *" $name "* ]]; then
     echo "skip  $name"; skipped=$((skipped + 1)); continue

@@ -10,6 +10,11 @@
 #   call.sh --server HOST:PORT --domain D --caller EXT:PW --callee EXT:PW [--rtp LOW] WORKDIR
 #       both register with the server (outbound proxy HOST:PORT, digest auth), the caller
 #       dials sip:CALLEE@D through it
+#   call.sh --trunk HOST:PORT --domain D --did NUMBER --callee EXT:PW [--caller-ip IP]
+#           [--caller-number N] [--rtp LOW] WORKDIR
+#       the callee registers as with --server; the caller plays a SIP trunk provider: it
+#       does not register, listens on IP (default 127.0.0.4, the trunk's address) and
+#       calls sip:NUMBER@HOST:PORT from N (default +13125559999), answering no challenge
 # Options for either mode:
 #   --caller-codecs LIST, --callee-codecs LIST
 #       each phone's audio_codecs (default PCMU,PCMA; G722 is loaded too, named G722/16000)
@@ -28,12 +33,17 @@
 # Exit 0 when both directions carried the right tone; the last line says what was found.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-mode="" server="" domain="" caller="" callee="" rtp_low=""
+mode="" server="" domain="" caller="" callee="" rtp_low="" did="" caller_ip=127.0.0.4
+caller_number=+13125559999
 caller_codecs="PCMU,PCMA" callee_codecs="PCMU,PCMA" expect_codecs="" srtp="" srtp_side=both
 while (($#)); do
   case "$1" in
     --direct) mode=direct ;;
     --server) mode=server; server="$2"; shift ;;
+    --trunk) mode=trunk; server="$2"; shift ;;
+    --did) did="$2"; shift ;;
+    --caller-ip) caller_ip="$2"; shift ;;
+    --caller-number) caller_number="$2"; shift ;;
     --domain) domain="$2"; shift ;;
     --caller) caller="$2"; shift ;;
     --callee) callee="$2"; shift ;;
@@ -47,7 +57,8 @@ while (($#)); do
   esac
   shift
 done
-[[ -n "$mode" && -n "${work:-}" ]] || { sed -n '2,28p' "$0"; exit 2; }
+[[ -n "$mode" && -n "${work:-}" ]] || { sed -n '2,33p' "$0"; exit 2; }
+[[ $mode != trunk || -n "$did" ]] || { echo "--trunk needs --did NUMBER"; exit 2; }
 [[ $srtp_side == caller || $srtp_side == callee || $srtp_side == both ]] || { echo "--srtp-side: caller, callee or both"; exit 2; }
 command -v baresip >/dev/null 2>&1 || { echo "baresip missing (scripts/ensure-deps.sh installs it)"; exit 1; }
 mkdir -p "$work"
@@ -69,17 +80,17 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; }
 trap cleanup EXIT
 
-phone() { # name sip-port tone rtp-low account-line
-  local dir="$work/$1"
+phone() { # name sip-port tone rtp-low account-line [ip]
+  local dir="$work/$1" ip="${6:-127.0.0.1}"
   mkdir -p "$dir/rec"
   rm -f "$dir"/rec/*.wav
   python3 "$here/tone.py" gen "$dir/tone.wav" "$3" 30
   cat >"$dir/config" <<CONF
 # written by e2e/baresip/call.sh: loopback only, no NAT traversal modules, no sound card
 poll_method		epoll
-sip_listen		127.0.0.1:$2
+sip_listen		$ip:$2
 sip_transports		udp
-net_interface		127.0.0.1
+net_interface		$ip
 audio_path		/usr/share/baresip
 audio_player		alsa,null
 audio_alert		alsa,null
@@ -110,6 +121,13 @@ if [[ $mode == direct ]]; then
   phone callee "${ports[1]}" "$callee_tone" "$((rtp_low + 200))" \
     "<sip:callee@127.0.0.1>;regint=0;answermode=auto;audio_codecs=$callee_codecs$callee_enc"
   target="sip:callee@127.0.0.1:${ports[1]}"
+elif [[ $mode == trunk ]]; then
+  host="${server%:*}" port="${server#*:}"
+  phone caller "${ports[0]}" "$caller_tone" "$rtp_low" \
+    "<sip:$caller_number@$caller_ip>;regint=0;audio_codecs=$caller_codecs$caller_enc" "$caller_ip"
+  phone callee "${ports[1]}" "$callee_tone" "$((rtp_low + 200))" \
+    "<sip:${callee%%:*}@$domain;transport=udp>;auth_pass=${callee#*:};outbound=\"sip:$host:$port;transport=udp\";regint=300;answermode=auto;audio_codecs=$callee_codecs$callee_enc"
+  target="sip:$did@$host:$port"
 else
   host="${server%:*}" port="${server#*:}"
   phone caller "${ports[0]}" "$caller_tone" "$rtp_low" \
@@ -125,7 +143,7 @@ callee_pid=$!
 pids+=("$callee_pid")
 # Ready when it says so; registered when a 200 to its REGISTER was logged ("...} 200 OK").
 ready_re="baresip is ready"
-[[ $mode == server ]] && ready_re="} 200 OK"
+[[ $mode != direct ]] && ready_re="} 200 OK"
 for _ in $(seq 1 100); do
   grep -q "$ready_re" "$work/callee.log" 2>/dev/null && break
   kill -0 "$callee_pid" 2>/dev/null || break
@@ -210,7 +228,7 @@ if [[ -n "$srtp" ]]; then
     fi
     found+=("$s got $proto + a=crypto")
   done
-  if [[ $mode == server && $srtp_side == both && -n "${caller_got_key:-}" &&
+  if [[ $mode != direct && $srtp_side == both && -n "${caller_got_key:-}" &&
     "$caller_got_key" == "${callee_sent_key:-}" ]]; then
     problem "caller got the callee's own SRTP key: the server passed the crypto through instead of bridging"
   fi

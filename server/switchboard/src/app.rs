@@ -95,6 +95,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         udp_socket.clone(),
         stream_idle(&config),
     ));
+    endpoint.set_border(config.sip.dscp, config.trunks);
     let closed = store
         .close_open_records(crate::calls::now_ms())
         .await
@@ -111,11 +112,14 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
             config.registrar.digest_sha256,
         ),
         store: store.clone(),
-        media: MediaEngine::new(media_bind_ip(&config), config.media.rtp_ports),
+        media: MediaEngine::new(media_bind_ip(&config), config.media.rtp_ports)
+            .with_dscp(config.media.dscp),
         domain: config.domain.clone(),
         public_ip: config.media.public_ip,
     });
     let (trigger, shutdown) = shutdown::channel();
+    // Connections to TCP/TLS trunk providers close with the server.
+    endpoint.trunk_streams.enable(shutdown.clone());
     let mut tasks = JoinSet::new();
 
     let local = |l: &Option<TcpListener>| l.as_ref().and_then(|l| l.local_addr().ok());

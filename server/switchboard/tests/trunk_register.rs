@@ -1,8 +1,8 @@
 //! The trunk driver against in-test providers on UDP sockets: a registrar that challenges
 //! (401) then accepts with a shorter expiry, one that refuses (403), one that never answers
 //! (the REGISTER is retransmitted, then given up after Timer F with a backoff), OPTIONS
-//! health checks (200 marks reachable, two 503s unreachable), a TCP trunk reported as not
-//! supported, and what `switchboard trunk list` prints from the stored status.
+//! health checks (200 marks reachable, two 503s unreachable), a TCP trunk whose provider
+//! refuses the connection (TCP/TLS trunks that connect: tests/trunk_tls.rs), and what `switchboard trunk list` prints from the stored status.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -396,16 +396,21 @@ async fn options_checks_mark_reachable_then_unreachable() {
 }
 
 #[tokio::test]
-async fn tcp_trunks_say_they_are_not_supported() {
+async fn tcp_trunks_report_a_provider_that_refuses_the_connection() {
     let dir = tempfile::tempdir().unwrap();
     let server = boot(test_config(dir.path(), None, 0)).await;
-    let mut t = trunk("streamy", 5099, true, 30);
+    // A port nobody listens on: the connection is refused.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let mut t = trunk("streamy", port, true, 30);
     t.transport = TrunkTransport::Tcp;
     server.store.add_trunk(&t).await.unwrap();
     let live = live_until(&server, "streamy", "reported", |l| l.last_error.is_some()).await;
-    assert_eq!(
-        live.last_error.as_deref(),
-        Some("TCP/TLS trunks are not supported yet")
+    let error = live.last_error.unwrap_or_default();
+    assert!(
+        error.starts_with(&format!("cannot connect to 127.0.0.1:{port}")),
+        "{error}"
     );
     assert_eq!(live.registration, None);
     server.shutdown().await;

@@ -12,10 +12,10 @@ use media::relay::Side;
 use media::sdp::Anchor;
 use pbx::call::Dialog;
 use pbx::dialplan::classify;
+use pbx::trunk::Trunk;
 use pbx::trunk::caller_id::{CallerId, CallerIdInput, caller_id, own_number, privacy_requested};
 use pbx::trunk::provider::{escape_user, trunk_uri};
 use pbx::trunk::routing::{TrunkState, plan_outbound, should_fail_over};
-use pbx::trunk::{Trunk, TrunkTransport};
 use pbx::{CallClass, Extension, Features};
 use sip::digest::{Challenge, Credentials};
 use sip::{HeaderName, Method, NameAddr, Request, Response, Uri};
@@ -29,6 +29,7 @@ use super::task::Call;
 use super::trunk_sources::lookup;
 use crate::endpoint::transactions::Peer;
 use crate::random;
+use crate::trunks::border::{normalize_toward_trunk, public_sent_by};
 
 /// How long a trunk call may ring (RFC 3261 Timer C is "more than 3 minutes").
 const TRUNK_RING: Duration = Duration::from_secs(180);
@@ -111,11 +112,16 @@ impl Call {
             tracing::info!(trunk = %trunk.name, "trunk host does not resolve");
             return Attempt::FailOver(503);
         };
-        let Some(flow) = self.ep.udp_flow_to(dest) else {
-            return Attempt::FailOver(503);
+        let flow = match crate::transport::outbound::trunk_flow(&self.ep, trunk, dest).await {
+            Ok(flow) => flow,
+            Err(why) => {
+                tracing::info!(trunk = %trunk.name, "cannot reach the trunk: {why}");
+                return Attempt::FailOver(503);
+            }
         };
         let peer = Peer { flow, dest };
-        let sent_by = self.sent_by(&peer);
+        // Behind NAT the provider must see (and send in-dialog requests to) the public address.
+        let sent_by = public_sent_by(&self.sent_by(&peer), self.ctx.public_ip);
         let Some((target, cid)) = self.trunk_identity(trunk, number).await else {
             return Attempt::FailOver(503);
         };
@@ -242,6 +248,7 @@ impl Call {
         if let Some(sdp) = offer {
             leg::set_sdp(&mut invite.headers, &mut invite.body, sdp);
         }
+        normalize_toward_trunk(&mut invite.headers);
         invite
     }
 
@@ -338,20 +345,17 @@ impl Call {
 }
 
 /// A trunk's state for routing: the board's view, a trunk it does not know yet counted as
-/// up and idle, and trunks over TCP/TLS as down (no outbound connections yet).
+/// up and idle.
 fn trunk_state(
     board: &crate::trunks::TrunkBoard,
     trunks: &Arc<Vec<Trunk>>,
     name: &str,
 ) -> Option<TrunkState> {
     let trunk = trunks.iter().find(|t| t.name == name)?;
-    let mut state = board.state(name, trunk.channels).unwrap_or(TrunkState {
+    let state = board.state(name, trunk.channels).unwrap_or(TrunkState {
         up: true,
         calls: 0,
         channels: trunk.channels,
     });
-    if trunk.transport != TrunkTransport::Udp {
-        state.up = false;
-    }
     Some(state)
 }

@@ -55,6 +55,24 @@ impl TrunkSources {
         fresh.then(|| snap.identify(source).is_some())
     }
 
+    /// The name of the trunk `source` belongs to by the last snapshot however old, and
+    /// whether that snapshot is stale (refresh it with `identify`): for the size and rate
+    /// limits, which apply to every request and must never wait.
+    pub fn claims_cached(&self, source: IpAddr) -> (Option<String>, bool) {
+        let Ok(snap) = self.inner.lock() else {
+            return (None, false);
+        };
+        let stale = snap.at.is_none_or(|at| at.elapsed() >= FRESH);
+        let resolved = |host: &str| {
+            snap.resolved
+                .get(host)
+                .map(|(ips, _)| ips.clone())
+                .unwrap_or_default()
+        };
+        let name = identify_trunk_with(source, &snap.trunks, &resolved).map(|t| t.name.clone());
+        (name, stale)
+    }
+
     /// The trunk `source` belongs to, from a snapshot refreshed if stale. A store failure
     /// keeps the last snapshot (no trunk is better than a crash, and the old list is
     /// usually still right).

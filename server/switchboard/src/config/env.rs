@@ -37,6 +37,10 @@ const KEYS: &[(&str, &str, Setter)] = &[
         c.sip.tls = Some(v);
         Ok(())
     }),
+    ("SWITCHBOARD_SIP_DSCP", "sip.dscp", |c, v| {
+        c.sip.dscp = Some(int("sip.dscp", &v)?);
+        Ok(())
+    }),
     ("SWITCHBOARD_HTTP_LISTEN", "http.listen", |c, v| {
         c.http.listen = Some(v);
         Ok(())
@@ -51,6 +55,10 @@ const KEYS: &[(&str, &str, Setter)] = &[
     }),
     ("SWITCHBOARD_MEDIA_PUBLIC_IP", "media.public_ip", |c, v| {
         c.media.public_ip = Some(v);
+        Ok(())
+    }),
+    ("SWITCHBOARD_MEDIA_DSCP", "media.dscp", |c, v| {
+        c.media.dscp = Some(int("media.dscp", &v)?);
         Ok(())
     }),
     ("SWITCHBOARD_TLS_CERT", "tls.cert", |c, v| {
@@ -122,6 +130,22 @@ const KEYS: &[(&str, &str, Setter)] = &[
         "registrar.digest_sha256",
         |c, v| {
             c.registrar.digest_sha256 = Some(boolean("registrar.digest_sha256", &v)?);
+            Ok(())
+        },
+    ),
+    (
+        "SWITCHBOARD_TRUNKS_MAX_MESSAGE_BYTES",
+        "trunks.max_message_bytes",
+        |c, v| {
+            c.trunks.max_message_bytes = Some(int("trunks.max_message_bytes", &v)?);
+            Ok(())
+        },
+    ),
+    (
+        "SWITCHBOARD_TRUNKS_MAX_REQUESTS_PER_SECOND",
+        "trunks.max_requests_per_second",
+        |c, v| {
+            c.trunks.max_requests_per_second = Some(int("trunks.max_requests_per_second", &v)?);
             Ok(())
         },
     ),
@@ -234,6 +258,10 @@ mod tests {
             "http.tls",
             "media.public_ip",
             "registrar.qualify_interval",
+            "sip.dscp",
+            "media.dscp",
+            "trunks.max_message_bytes",
+            "trunks.max_requests_per_second",
         ] {
             assert!(variable_for(key).is_some(), "{key}");
         }

@@ -23,6 +23,8 @@ pub struct FileConfig {
     pub registrar: RegistrarSection,
     #[serde(default)]
     pub portal: PortalSection,
+    #[serde(default)]
+    pub trunks: TrunksSection,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
@@ -31,6 +33,8 @@ pub struct SipSection {
     pub udp: Option<String>,
     pub tcp: Option<String>,
     pub tls: Option<String>,
+    /// DSCP of SIP packets (0..63), written into the IP TOS / traffic class byte.
+    pub dscp: Option<i64>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
@@ -45,6 +49,8 @@ pub struct HttpSection {
 pub struct MediaSection {
     pub rtp_ports: Option<String>,
     pub public_ip: Option<String>,
+    /// DSCP of RTP/RTCP packets (0..63).
+    pub dscp: Option<i64>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
@@ -75,4 +81,12 @@ pub struct RegistrarSection {
 pub struct PortalSection {
     pub session_idle_minutes: Option<i64>,
     pub session_max_hours: Option<i64>,
+}
+
+/// Limits on what a trunk's provider may send us (session-border protection).
+#[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TrunksSection {
+    pub max_message_bytes: Option<i64>,
+    pub max_requests_per_second: Option<i64>,
 }

@@ -33,6 +33,9 @@ pub struct SipListeners {
     pub udp: Listen,
     pub tcp: Listen,
     pub tls: Listen,
+    /// DSCP marked on SIP packets of every transport (default 24, CS3: signalling, RFC 4594);
+    /// the IP TOS / IPv6 traffic class byte is `dscp << 2`.
+    pub dscp: u8,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +52,19 @@ pub struct Media {
     pub rtp_ports: (u16, u16),
     /// The address written into SDP when the server sits behind NAT.
     pub public_ip: Option<IpAddr>,
+    /// DSCP marked on RTP and RTCP packets (default 46, EF: voice, RFC 3246 / RFC 4594).
+    pub dscp: u8,
+}
+
+/// What a trunk's provider may send us: larger requests are answered 513, more requests a
+/// second than this (all of a trunk's addresses together; a burst of one second's worth is
+/// allowed) 503 with Retry-After.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrunkLimits {
+    /// Default 16384: an INVITE with a rich SDP is 2-4 KB; far larger is damage or an attack.
+    pub max_message_bytes: usize,
+    /// Default 50: a busy trunk's call rate with its in-dialog requests fits well within it.
+    pub max_requests_per_second: u32,
 }
 
 /// PEM files for the TLS listeners. `None`: a self-signed certificate is made on first start
@@ -87,6 +103,7 @@ pub struct Config {
     pub tls: Option<TlsFiles>,
     pub registrar: Registrar,
     pub portal: Portal,
+    pub trunks: TrunkLimits,
 }
 
 /// Web portal logins.

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use super::file::FileConfig;
 use super::{
     Config, ConfigError, HttpListeners, Listen, Media, Portal, Registrar, SipListeners, TlsFiles,
+    TrunkLimits,
 };
 
 pub fn resolve(raw: FileConfig) -> Result<Config, ConfigError> {
@@ -22,6 +23,7 @@ pub fn resolve(raw: FileConfig) -> Result<Config, ConfigError> {
         udp: listen("sip.udp", raw.sip.udp, "0.0.0.0:5060")?,
         tcp: listen("sip.tcp", raw.sip.tcp, "0.0.0.0:5060")?,
         tls: listen("sip.tls", raw.sip.tls, "0.0.0.0:5061")?,
+        dscp: dscp("sip.dscp", raw.sip.dscp, 24)?,
     };
     let http = HttpListeners {
         listen: listen("http.listen", raw.http.listen, "0.0.0.0:8080")?,
@@ -43,6 +45,7 @@ pub fn resolve(raw: FileConfig) -> Result<Config, ConfigError> {
                     })?,
             ),
         },
+        dscp: dscp("media.dscp", raw.media.dscp, 46)?,
     };
     let tls = match (raw.tls.cert, raw.tls.key) {
         (None, None) => None,
@@ -55,6 +58,7 @@ pub fn resolve(raw: FileConfig) -> Result<Config, ConfigError> {
     };
     let registrar = registrar(&raw.registrar)?;
     let portal = portal(&raw.portal)?;
+    let trunks = trunk_limits(&raw.trunks)?;
     Ok(Config {
         data_dir,
         database_url,
@@ -65,6 +69,49 @@ pub fn resolve(raw: FileConfig) -> Result<Config, ConfigError> {
         tls,
         registrar,
         portal,
+        trunks,
+    })
+}
+
+/// A DiffServ code point: six bits (RFC 2474).
+fn dscp(key: &'static str, value: Option<i64>, default: u8) -> Result<u8, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(v) => u8::try_from(v)
+            .ok()
+            .filter(|v| *v <= 63)
+            .ok_or_else(|| ConfigError::Value {
+                key,
+                message: format!("{v} is not a DSCP value (0 to 63; 46 = EF, 24 = CS3)"),
+            }),
+    }
+}
+
+fn trunk_limits(raw: &super::file::TrunksSection) -> Result<TrunkLimits, ConfigError> {
+    // Below a few hundred bytes no INVITE fits; above 64 KiB no UDP datagram does.
+    let bytes = match raw.max_message_bytes {
+        None => 16_384,
+        Some(v) => usize::try_from(v)
+            .ok()
+            .filter(|v| (512..=65_535).contains(v))
+            .ok_or_else(|| ConfigError::Value {
+                key: "trunks.max_message_bytes",
+                message: format!("{v} is outside 512..65535"),
+            })?,
+    };
+    let rate = match raw.max_requests_per_second {
+        None => 50,
+        Some(v) => u32::try_from(v)
+            .ok()
+            .filter(|v| (1..=100_000).contains(v))
+            .ok_or_else(|| ConfigError::Value {
+                key: "trunks.max_requests_per_second",
+                message: format!("{v} is outside 1..100000"),
+            })?,
+    };
+    Ok(TrunkLimits {
+        max_message_bytes: bytes,
+        max_requests_per_second: rate,
     })
 }
 

@@ -39,6 +39,15 @@ fn empty_file_gives_the_documented_defaults() {
             digest_sha256: true,
         }
     );
+    assert_eq!(c.sip.dscp, 24);
+    assert_eq!(c.media.dscp, 46);
+    assert_eq!(
+        c.trunks,
+        TrunkLimits {
+            max_message_bytes: 16384,
+            max_requests_per_second: 50,
+        }
+    );
     assert_eq!(Config::defaults(), Ok(c));
 }
 
@@ -213,4 +222,42 @@ fn the_example_file_is_valid_and_shows_the_defaults() {
     let mut d = Config::defaults().unwrap_or_else(|e| panic!("{e}"));
     d.domain = c.domain.clone();
     assert_eq!(c, d);
+}
+
+#[test]
+fn dscp_and_trunk_limits_are_read_and_checked() {
+    let c = Config::from_toml(
+        "[sip]\ndscp = 26\n[media]\ndscp = 0\n[trunks]\nmax_message_bytes = 4096\nmax_requests_per_second = 5\n",
+        "x",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((c.sip.dscp, c.media.dscp), (26, 0));
+    assert_eq!(c.trunks.max_message_bytes, 4096);
+    assert_eq!(c.trunks.max_requests_per_second, 5);
+    assert!(err_line("[sip]\ndscp = 64\n").starts_with("sip.dscp:"));
+    assert!(err_line("[media]\ndscp = -1\n").starts_with("media.dscp:"));
+    assert!(
+        err_line("[trunks]\nmax_message_bytes = 100\n").starts_with("trunks.max_message_bytes:")
+    );
+    assert!(
+        err_line("[trunks]\nmax_requests_per_second = 0\n")
+            .starts_with("trunks.max_requests_per_second:")
+    );
+    assert!(err_line("[trunks]\nmax_rate = 5\n").contains("max_rate"));
+    let vars = vec![
+        ("SWITCHBOARD_MEDIA_DSCP".to_owned(), "34".to_owned()),
+        (
+            "SWITCHBOARD_TRUNKS_MAX_REQUESTS_PER_SECOND".to_owned(),
+            "9".to_owned(),
+        ),
+    ];
+    let (c, unknown) = Config::load(None, vars).unwrap_or_else(|e| panic!("{e}"));
+    assert!(unknown.is_empty(), "{unknown:?}");
+    assert_eq!((c.media.dscp, c.trunks.max_requests_per_second), (34, 9));
+    let bad = vec![("SWITCHBOARD_SIP_DSCP".to_owned(), "EF".to_owned())];
+    let e = Config::load(None, bad)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.starts_with("sip.dscp:"), "{e}");
 }

@@ -106,6 +106,8 @@ impl Endpoint {
         request: Request,
         peer: &Peer,
     ) -> Option<Request> {
+        // What a trunk sends is size- and rate-limited before anything else is spent on it.
+        let request = self.admit_from_trunk(id, request, peer)?;
         // The registrar's requests first: no call ever needs them, and this is their hot path.
         if matches!(
             request.method,

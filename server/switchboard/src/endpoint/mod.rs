@@ -4,6 +4,7 @@
 //! response back the way the request came (UDP: to received/rport; streams: the same
 //! connection). Requests we originate (keepalive OPTIONS) go out over a binding's flow.
 
+mod border;
 mod call_routing;
 use call_routing::dialog_key;
 
@@ -46,6 +47,10 @@ pub struct Endpoint {
     pub trunks: crate::trunks::TrunkBoard,
     /// Routes the trunk driver's responses and timeouts back to it.
     pub trunk_link: crate::trunks::link::TrunkLink,
+    /// The TCP/TLS connections opened to trunk providers.
+    pub trunk_streams: crate::transport::outbound::TrunkStreams,
+    /// SIP DSCP and the limits on what trunks send (session-border functions).
+    border: border::Border,
     /// Set by `enable_calls`: without it INVITEs are answered 480.
     call_context: OnceLock<Arc<CallContext>>,
     me: OnceLock<Weak<Endpoint>>,
@@ -169,6 +174,8 @@ impl Endpoint {
             calls: CallRouter::default(),
             trunks: crate::trunks::TrunkBoard::default(),
             trunk_link: crate::trunks::link::TrunkLink::default(),
+            trunk_streams: crate::transport::outbound::TrunkStreams::default(),
+            border: border::Border::default(),
             call_context: OnceLock::new(),
             me: OnceLock::new(),
         }

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,6 +22,8 @@ pub struct MediaEngine {
 pub(super) struct Shared {
     bind_ip: IpAddr,
     range: (u16, u16),
+    /// DSCP of RTP/RTCP packets (`[media] dscp`, default 46 = EF).
+    dscp: AtomicU8,
     pub(super) pool: Mutex<PortPool>,
     active: AtomicUsize,
     /// Pairs whose call ended, still bound, oldest first: the next calls take them instead
@@ -43,6 +45,10 @@ impl Shared {
 
     pub(super) fn bind_ip(&self) -> IpAddr {
         self.bind_ip
+    }
+
+    pub(super) fn dscp(&self) -> u8 {
+        self.dscp.load(Ordering::Relaxed)
     }
 
     /// A pair that has rested long enough, emptied of anything that arrived meanwhile; with
@@ -94,8 +100,15 @@ impl MediaEngine {
                 pool: Mutex::new(PortPool::new(ports.0, ports.1)),
                 active: AtomicUsize::new(0),
                 idle: Mutex::new(VecDeque::new()),
+                dscp: AtomicU8::new(46),
             }),
         }
+    }
+
+    /// Sets the DSCP marked on the RTP/RTCP sockets bound from now on (`[media] dscp`).
+    pub fn with_dscp(self, dscp: u8) -> MediaEngine {
+        self.shared.dscp.store(dscp, Ordering::Relaxed);
+        self
     }
 
     pub fn bind_ip(&self) -> IpAddr {
@@ -146,4 +159,29 @@ async fn run(shared: TaskSide, a: Pair, b: Pair, stop: oneshot::Receiver<()>, ac
     let now = Instant::now();
     active.0.recycle(a, now);
     active.0.recycle(b, now);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn rtp_sockets_carry_the_media_dscp() -> Result<(), Box<dyn std::error::Error>> {
+        let engine = MediaEngine::new(IpAddr::from([127, 0, 0, 1]), (48620, 48627));
+        let pair = bind_pair(&engine.shared)?;
+        assert_eq!(
+            crate::transport::dscp::current(&pair.rtp)?,
+            46 << 2,
+            "EF by default"
+        );
+        assert_eq!(crate::transport::dscp::current(&pair.rtcp)?, 46 << 2);
+        let engine = engine.with_dscp(34);
+        let pair = bind_pair(&engine.shared)?;
+        assert_eq!(
+            crate::transport::dscp::current(&pair.rtp)?,
+            34 << 2,
+            "configured"
+        );
+        Ok(())
+    }
 }

@@ -95,6 +95,7 @@ fn bind_new_pair(shared: &Arc<Shared>) -> Result<Pair, MediaError> {
 
 fn bind(shared: &Shared, port: u16) -> std::io::Result<UdpSocket> {
     let socket = StdSocket::bind(SocketAddr::new(shared.bind_ip(), port))?;
+    crate::transport::dscp::mark_or_log(&socket, shared.dscp(), "RTP");
     socket.set_nonblocking(true)?;
     UdpSocket::from_std(socket)
 }

@@ -2,7 +2,9 @@
 //! shared `Endpoint` and writes what the endpoint sends back.
 
 pub mod connections;
+pub mod dscp;
 pub mod http;
+pub mod outbound;
 pub mod shutdown;
 pub mod stream;
 pub mod tcp;

@@ -18,6 +18,7 @@ pub async fn run(listener: TcpListener, endpoint: Shared, mut shutdown: Shutdown
         match accepted {
             Ok((stream, remote)) => {
                 let _ = stream.set_nodelay(true);
+                endpoint.mark_sip_socket(&stream, "SIP TCP");
                 // The address this connection really arrived at (the listener may be 0.0.0.0).
                 let local = stream.local_addr().unwrap_or(local);
                 tokio::spawn(super::stream::serve(

@@ -27,18 +27,25 @@ pub async fn run_sip(
     let Ok(listening) = listener.local_addr() else {
         return;
     };
-    accept_loop(listener, config, shutdown.clone(), move |stream, remote| {
-        // The address this connection really arrived at (the listener may be 0.0.0.0).
-        let local = stream.get_ref().0.local_addr().unwrap_or(listening);
-        tokio::spawn(super::stream::serve(
-            stream,
-            Transport::Tls,
-            remote,
-            local,
-            endpoint.clone(),
-            shutdown.clone(),
-        ));
-    })
+    let sip_dscp = Some(endpoint.sip_dscp());
+    accept_loop(
+        listener,
+        config,
+        sip_dscp,
+        shutdown.clone(),
+        move |stream, remote| {
+            // The address this connection really arrived at (the listener may be 0.0.0.0).
+            let local = stream.get_ref().0.local_addr().unwrap_or(listening);
+            tokio::spawn(super::stream::serve(
+                stream,
+                Transport::Tls,
+                remote,
+                local,
+                endpoint.clone(),
+                shutdown.clone(),
+            ));
+        },
+    )
     .await;
 }
 
@@ -49,7 +56,7 @@ pub async fn run_https(
     out: mpsc::Sender<(TlsStream<TcpStream>, SocketAddr)>,
     shutdown: Shutdown,
 ) {
-    accept_loop(listener, config, shutdown, move |stream, remote| {
+    accept_loop(listener, config, None, shutdown, move |stream, remote| {
         let out = out.clone();
         tokio::spawn(async move {
             let _ = out.send((stream, remote)).await;
@@ -58,9 +65,11 @@ pub async fn run_https(
     .await;
 }
 
+/// `sip_dscp`: the mark for SIP connections (HTTPS ones carry none).
 async fn accept_loop<F>(
     listener: TcpListener,
     config: Arc<ServerConfig>,
+    sip_dscp: Option<u8>,
     mut shutdown: Shutdown,
     on_ready: F,
 ) where
@@ -81,6 +90,9 @@ async fn accept_loop<F>(
             }
         };
         let _ = tcp.set_nodelay(true);
+        if let Some(d) = sip_dscp {
+            super::dscp::mark_or_log(&tcp, d, "SIP TLS");
+        }
         let acceptor = acceptor.clone();
         let on_ready = on_ready.clone();
         tokio::spawn(async move {

@@ -34,6 +34,8 @@ pub async fn run(socket: Arc<UdpSocket>, endpoint: Shared, mut shutdown: Shutdow
     let Ok(local) = socket.local_addr() else {
         return;
     };
+    // The endpoint's send handle shares this socket, so its datagrams carry the mark too.
+    endpoint.mark_sip_socket(&*socket, "SIP UDP");
     let permits = Arc::new(Semaphore::new(IN_FLIGHT));
     // The endpoint sends through its own handle (see `endpoint::UdpOut`), so this is
     // normally the last reference and the socket can leave the reactor: left registered,

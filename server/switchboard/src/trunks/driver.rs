@@ -108,17 +108,18 @@ impl Driver {
             }
             self.next_key += 1;
             let mut runner = Runner::new(self.next_key, trunk.clone());
-            runner.prepare(&self.local, now).await;
+            runner.prepare(&self.endpoint, &self.local, now).await;
             tracing::info!(trunk = %trunk.name, transport = %trunk.transport, "trunk started");
             self.runners.insert(trunk.name.clone(), runner);
         }
         for runner in self.runners.values_mut() {
             if runner.needs_prepare(now) {
-                runner.prepare(&self.local, now).await;
+                runner.prepare(&self.endpoint, &self.local, now).await;
             }
         }
         let names: Vec<String> = trunks.iter().map(|t| t.name.clone()).collect();
         self.endpoint.trunks.retain(&names);
+        self.endpoint.trunk_streams.retain(&self.endpoint, &names);
     }
 
     fn runner(&mut self, key: u64) -> Option<&mut Runner> {
@@ -174,10 +175,22 @@ impl Driver {
         let mut outgoing = Vec::new();
         for runner in self.runners.values_mut().chain(self.retiring.iter_mut()) {
             runner.handle_timeout(now);
-            if let Some(flow) = runner.flow().cloned() {
-                for (role, req) in runner.poll_requests() {
-                    outgoing.push((runner.key, flow.clone(), role, req));
+            if runner.flow().is_none() {
+                continue;
+            }
+            let requests = runner.poll_requests();
+            if requests.is_empty() {
+                continue;
+            }
+            // TCP/TLS: the connection is opened again here if it closed.
+            let Some(flow) = runner.current_flow(&self.endpoint).await else {
+                for (role, _) in requests {
+                    runner.handle_failure(role, now);
                 }
+                continue;
+            };
+            for (role, req) in requests {
+                outgoing.push((runner.key, flow.clone(), role, req));
             }
         }
         for (key, flow, role, req) in outgoing {

@@ -2,10 +2,13 @@
 //! each trunk is reachable and registered, and how many of its channels are in use.
 //! `driver` keeps the trunks registered and checked (`runner`: one trunk), sending through
 //! the endpoint's transaction layer and getting answers back through `link`; `report` is
-//! what it publishes.
+//! what it publishes. `border` shapes our requests toward trunks and `limits` bounds what
+//! trunks may send us (session-border functions).
 
 pub mod board;
+pub mod border;
 pub mod driver;
+pub mod limits;
 pub mod link;
 pub mod report;
 pub mod runner;

@@ -1,5 +1,5 @@
 //! One configured trunk at run time: where its provider is (resolved once, retried while it
-//! does not resolve), its registration client and OPTIONS checker (the sans-IO machines of
+//! does not resolve or, over TCP/TLS, cannot be connected to), its registration client and OPTIONS checker (the sans-IO machines of
 //! `pbx::trunk`), and what to report about it. The driver feeds it time, responses and
 //! failures and sends what it asks for.
 
@@ -17,10 +17,10 @@ use pbx::{Flow, Transport};
 use sip::{Request, Response};
 
 use super::report::Report;
+use crate::endpoint::Shared;
 use crate::random::token;
+use crate::transport::outbound::trunk_flow;
 
-/// Said of trunks over TCP or TLS: the server opens no outbound connections yet.
-pub const STREAMS_UNSUPPORTED: &str = "TCP/TLS trunks are not supported yet";
 /// A host that does not resolve is looked up again this often.
 const RESOLVE_RETRY: Duration = Duration::from_secs(30);
 /// A DNS lookup that takes longer is given up (and retried later).
@@ -51,8 +51,10 @@ pub struct Runner {
     flow: Option<Flow>,
     registrar: Option<TrunkRegistrar>,
     health: Option<HealthChecker>,
-    /// Why the trunk cannot be driven at all (its transport, its host).
+    /// Why the trunk cannot be driven at all (its host, its first connection).
     problem: Option<String>,
+    /// Why its TCP/TLS connection could not be opened again.
+    connection_error: Option<String>,
     last_error: Option<String>,
     resolve_at: Option<Instant>,
     retired_at: Option<Instant>,
@@ -67,25 +69,27 @@ impl Runner {
             registrar: None,
             health: None,
             problem: None,
+            connection_error: None,
             last_error: None,
             resolve_at: None,
             retired_at: None,
         }
     }
 
-    /// Resolves the provider and starts the machines; on a lookup failure, notes it and
-    /// tries again after `RESOLVE_RETRY` (see `needs_prepare`).
-    pub async fn prepare(&mut self, local: &Local, now: Instant) {
+    /// Resolves the provider, connects to it (TCP, TLS) and starts the machines; on a
+    /// lookup or connection failure, notes it and tries again after `RESOLVE_RETRY` (see
+    /// `needs_prepare`).
+    pub async fn prepare(&mut self, endpoint: &Shared, local: &Local, now: Instant) {
         self.resolve_at = None;
-        if self.trunk.transport != TrunkTransport::Udp {
-            self.problem = Some(STREAMS_UNSUPPORTED.to_owned());
-            return;
-        }
-        let Some(udp) = local.udp else {
+        if self.trunk.transport == TrunkTransport::Udp && local.udp.is_none() {
             self.problem = Some("no SIP UDP listener to reach the provider from".to_owned());
             return;
-        };
-        let dest = match resolve(&self.trunk, udp).await {
+        }
+        // The provider's address in the family we send from (IPv4 without a UDP listener).
+        let family = local
+            .udp
+            .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+        let dest = match resolve(&self.trunk, family).await {
             Ok(dest) => dest,
             Err(why) => {
                 tracing::warn!(trunk = %self.trunk.name, "{why}");
@@ -94,18 +98,44 @@ impl Runner {
                 return;
             }
         };
-        self.problem = None;
-        let flow = Flow {
-            transport: Transport::Udp,
-            remote: dest,
-            local: udp,
-            connection: None,
+        let flow = match trunk_flow(endpoint, &self.trunk, dest).await {
+            Ok(flow) => flow,
+            Err(why) => {
+                tracing::warn!(trunk = %self.trunk.name, "{why}");
+                self.problem = Some(why);
+                self.resolve_at = Some(now + RESOLVE_RETRY);
+                return;
+            }
         };
+        self.problem = None;
         if let Err(why) = self.start_machines(local, &flow, now) {
             self.problem = Some(why);
             return;
         }
         self.flow = Some(flow);
+    }
+
+    /// The flow to send over now: for TCP/TLS the trunk's connection, opened again if it
+    /// closed since (its failure is reported as the trunk's error until one succeeds).
+    pub async fn current_flow(&mut self, endpoint: &Shared) -> Option<Flow> {
+        let flow = self.flow.clone()?;
+        // A retired runner's unregister goes over the connection it had, or fails: opening
+        // one would take the trunk's slot from its successor.
+        if !flow.transport.is_reliable() || self.retired_at.is_some() {
+            return Some(flow);
+        }
+        match trunk_flow(endpoint, &self.trunk, flow.remote).await {
+            Ok(flow) => {
+                self.connection_error = None;
+                self.flow = Some(flow.clone());
+                Some(flow)
+            }
+            Err(why) => {
+                tracing::debug!(trunk = %self.trunk.name, "{why}");
+                self.connection_error = Some(why);
+                None
+            }
+        }
     }
 
     fn start_machines(&mut self, local: &Local, flow: &Flow, now: Instant) -> Result<(), String> {
@@ -240,20 +270,21 @@ impl Runner {
             .health
             .as_ref()
             .map_or(Reachability::Unknown, HealthChecker::reachability);
-        let current = if let Some(problem) = &self.problem {
-            Some(problem.clone())
-        } else if let Some(RegistrationStatus::Failed { reason, .. }) = &registration {
-            Some(format!("registration: {reason}"))
-        } else if reachability == Reachability::Down {
-            Some(
-                match self.health.as_ref().and_then(HealthChecker::last_status) {
-                    Some(status) => format!("OPTIONS answered {status}"),
-                    None => "no answer to OPTIONS".to_owned(),
-                },
-            )
-        } else {
-            None
-        };
+        let current =
+            if let Some(problem) = self.problem.as_ref().or(self.connection_error.as_ref()) {
+                Some(problem.clone())
+            } else if let Some(RegistrationStatus::Failed { reason, .. }) = &registration {
+                Some(format!("registration: {reason}"))
+            } else if reachability == Reachability::Down {
+                Some(
+                    match self.health.as_ref().and_then(HealthChecker::last_status) {
+                        Some(status) => format!("OPTIONS answered {status}"),
+                        None => "no answer to OPTIONS".to_owned(),
+                    },
+                )
+            } else {
+                None
+            };
         // The last error stays after a recovery: admins want to know what happened.
         if current.is_some() {
             self.last_error = current;
@@ -282,8 +313,13 @@ fn contact(username: &str, local: &Local, flow: &Flow) -> String {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => format!("[{v6}]"),
     };
+    // Over TCP/TLS the provider is told so; it normally sends back over our connection.
+    let transport = match flow.transport {
+        Transport::Udp => String::new(),
+        other => format!(";transport={}", other.as_str().to_ascii_lowercase()),
+    };
     format!(
-        "<sip:{}@{host}:{}>",
+        "<sip:{}@{host}:{}{transport}>",
         escape_user(username),
         flow.local.port()
     )
