@@ -639,9 +639,18 @@ pub async fn establish_with(
     let offer = sdp("caller", a_rtp.local_addr().unwrap(), "sendrecv");
     let (user, pw) = (caller.user.clone(), caller.password.clone());
     invite_with_auth(&mut caller.conn, &mut a, &user, &pw, Some(&offer), extra).await;
-    let inv = request_of(&mut callee.conn, Method::Invite)
-        .await
-        .expect("INVITE reaches the callee");
+    let Some(inv) = request_of(&mut callee.conn, Method::Invite).await else {
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            if let Ok(Some(m)) =
+                tokio::time::timeout(Duration::from_millis(500), caller.conn.recv()).await
+            {
+                seen.push(format!("{m:?}"));
+            }
+        }
+        // What the caller got instead tells a refused INVITE from a lost one.
+        panic!("INVITE reaches the callee; the caller got instead: {seen:#?}");
+    };
     let b = CalleeDialog::new(callee, &inv);
     callee.conn.send(&b.respond(&inv, 180, None)).await;
     let answer = sdp("callee", b_rtp.local_addr().unwrap(), "sendrecv");
