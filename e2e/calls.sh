@@ -184,7 +184,6 @@ cdr() { # cdr-check.py args (without the file)
   ((rc == 0))
 }
 
-passed=0 failed=0 skipped=0
 problems=()
 fail() { problems+=("$*"); }
 # wait for a background sipp, failing the test with its name when it did not exit 0
@@ -396,41 +395,9 @@ tests=(answered-rtp callee-hangs-up busy-forward busy-refused noanswer-forward n
   caller-cancels hold-resume blind-transfer international-403 baresip-audio baresip-srtp
   baresip-srtp-to-plain baresip-plain-to-srtp baresip-g722 baresip-g722-to-pcmu
   baresip-srtp-g722-to-pcmu baresip-srtp-optional-g722-to-pcmu)
-for name in "${tests[@]}"; do
-  if [[ " ${CALLS_SKIP:-} " == *" $name "* ]]; then
-    echo "skip  $name"; skipped=$((skipped + 1)); continue
-  fi
-  problems=() note=""
-  rm -f "$work/t.extra"
-  started=$(date +%s.%N)
-  "t_${name//-/_}"
-  took=$(python3 -c "print(f'{$(date +%s.%N) - $started:.2f}')")
-  if ((${#problems[@]} == 0)); then
-    echo "ok    $name (${took}s${note:+, $note})"
-    passed=$((passed + 1))
-  else
-    echo "FAIL  $name (${took}s)"
-    failed=$((failed + 1))
-    for p in "${problems[@]}"; do echo "    - $p"; done
-    [[ -f "$work/t.extra" ]] && cat "$work/t.extra"
-    for f in "$work/$name"-*.errors; do
-      [[ -s "$f" ]] && { echo "    ${f##*/}:"; awk '{ print "    | " $0 }' "$f" | tail -15; }
-    done
-  fi
-done
-
-if ! kill -0 "$server_pid" 2>/dev/null; then
-  echo "calls: the server died during the run; its last output:"
-  tail -20 "$work/server.log"
+e2e_run_tests "${CALLS_SKIP:-}"
+if ((setup_failed)); then
   failed=$((failed + 1))
-elif ((failed)); then
-  echo "calls: server output (last 20 lines):"
-  tail -20 "$work/server.log" | sed 's/^/  server: /'
+  echo "calls: CLI setup failed (counted as one failure)"
 fi
-if ((setup_failed)); then failed=$((failed + 1)); echo "calls: CLI setup failed (counted as one failure)"; fi
-if ((skipped)); then
-  echo "$passed passed, $failed failed, $skipped skipped"
-else
-  echo "$passed passed, $failed failed"
-fi
-((failed == 0))
+e2e_summary calls

@@ -28,3 +28,56 @@ e2e_stop() { # PID (may be empty)
     kill -9 "$1" 2>/dev/null
   fi
 }
+
+# Runs the test functions named in the array `tests` (test `a-b` is function `t_a_b`), each
+# reporting through `problems=()` (what went wrong) and `note` (a detail for the ok line);
+# names listed in SKIP are skipped. On failure it shows the problems, WORK/t.extra when the
+# test wrote one, and the sipp error files WORK/<test>-*.errors. Counts into the globals
+# `passed`, `failed` and `skipped`. Needs `tests` and `work`.
+e2e_run_tests() { # SKIP-LIST
+  local skip="$1" name started took f
+  passed=0 failed=0 skipped=0
+  for name in "${tests[@]}"; do
+    if [[ " $skip " == *" $name "* ]]; then
+      echo "skip  $name"; skipped=$((skipped + 1)); continue
+    fi
+    problems=() note=""
+    rm -f "$work/t.extra"
+    started=$(date +%s.%N)
+    "t_${name//-/_}"
+    took=$(python3 -c "print(f'{$(date +%s.%N) - $started:.2f}')")
+    if ((${#problems[@]} == 0)); then
+      echo "ok    $name (${took}s${note:+, $note})"
+      passed=$((passed + 1))
+    else
+      echo "FAIL  $name (${took}s)"
+      failed=$((failed + 1))
+      for f in "${problems[@]}"; do echo "    - $f"; done
+      [[ -f "$work/t.extra" ]] && cat "$work/t.extra"
+      for f in "$work/$name"-*.errors; do
+        [[ -s "$f" ]] && { echo "    ${f##*/}:"; awk '{ print "    | " $0 }' "$f" | tail -15; }
+      done
+    fi
+  done
+}
+
+# The closing lines of a run: a server that died counts as a failure (its last output is
+# shown, as it is when anything failed), then "N passed, N failed[, N skipped]". Returns
+# non-zero when anything failed. Needs `server_pid`, `work` (server.log) and the counts.
+e2e_summary() { # NAME
+  local name="$1"
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "$name: the server died during the run; its last output:"
+    tail -20 "$work/server.log"
+    failed=$((failed + 1))
+  elif ((failed)); then
+    echo "$name: server output (last 20 lines):"
+    tail -20 "$work/server.log" | sed 's/^/  server: /'
+  fi
+  if ((skipped)); then
+    echo "$passed passed, $failed failed, $skipped skipped"
+  else
+    echo "$passed passed, $failed failed"
+  fi
+  ((failed == 0))
+}

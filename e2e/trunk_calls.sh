@@ -143,7 +143,6 @@ counter() { # port file: counts UDP packets at 127.0.0.3:port (the provider's RT
   bg_pids+=($!)
 }
 
-passed=0 failed=0 skipped=0
 problems=()
 fail() { problems+=("$*"); }
 sb extension add 1101 --password pw-1101 >>"$work/cli.log" 2>&1
@@ -230,38 +229,5 @@ t_baresip_did() {
 }
 
 tests=(outbound-failover inbound-did stranger-refused baresip-did)
-for name in "${tests[@]}"; do
-  if [[ " ${TRUNK_CALLS_SKIP:-} " == *" $name "* ]]; then
-    echo "skip  $name"; skipped=$((skipped + 1)); continue
-  fi
-  problems=() note=""
-  started=$(date +%s.%N)
-  "t_${name//-/_}"
-  took=$(python3 -c "print(f'{$(date +%s.%N) - $started:.2f}')")
-  if ((${#problems[@]} == 0)); then
-    echo "ok    $name (${took}s${note:+, $note})"
-    passed=$((passed + 1))
-  else
-    echo "FAIL  $name (${took}s)"
-    failed=$((failed + 1))
-    for p in "${problems[@]}"; do echo "    - $p"; done
-    for f in "$work/$name"-*.errors; do
-      [[ -s "$f" ]] && { echo "    ${f##*/}:"; awk '{ print "    | " $0 }' "$f" | tail -15; }
-    done
-  fi
-done
-
-if ! kill -0 "$server_pid" 2>/dev/null; then
-  echo "trunk_calls: the server died during the run; its last output:"
-  tail -20 "$work/server.log"
-  failed=$((failed + 1))
-elif ((failed)); then
-  echo "trunk_calls: server output (last 20 lines):"
-  tail -20 "$work/server.log" | sed 's/^/  server: /'
-fi
-if ((skipped)); then
-  echo "$passed passed, $failed failed, $skipped skipped"
-else
-  echo "$passed passed, $failed failed"
-fi
-((failed == 0))
+e2e_run_tests "${TRUNK_CALLS_SKIP:-}"
+e2e_summary trunk_calls

@@ -116,7 +116,6 @@ listed() { # trunk text
   return 1
 }
 
-passed=0 failed=0 skipped=0
 problems=()
 fail() { problems+=("$*"); }
 
@@ -154,38 +153,5 @@ t_options_up() {
 }
 
 tests=(register-401 wrong-password options-up)
-for name in "${tests[@]}"; do
-  if [[ " ${TRUNKS_SKIP:-} " == *" $name "* ]]; then
-    echo "skip  $name"; skipped=$((skipped + 1)); continue
-  fi
-  problems=() note=""
-  started=$(date +%s.%N)
-  "t_${name//-/_}"
-  took=$(python3 -c "print(f'{$(date +%s.%N) - $started:.2f}')")
-  if ((${#problems[@]} == 0)); then
-    echo "ok    $name (${took}s${note:+, $note})"
-    passed=$((passed + 1))
-  else
-    echo "FAIL  $name (${took}s)"
-    failed=$((failed + 1))
-    for p in "${problems[@]}"; do echo "    - $p"; done
-    for f in "$work/$name"-*.errors; do
-      [[ -s "$f" ]] && { echo "    ${f##*/}:"; awk '{ print "    | " $0 }' "$f" | tail -15; }
-    done
-  fi
-done
-
-if ! kill -0 "$server_pid" 2>/dev/null; then
-  echo "trunks: the server died during the run; its last output:"
-  tail -20 "$work/server.log"
-  failed=$((failed + 1))
-elif ((failed)); then
-  echo "trunks: server output (last 20 lines):"
-  tail -20 "$work/server.log" | sed 's/^/  server: /'
-fi
-if ((skipped)); then
-  echo "$passed passed, $failed failed, $skipped skipped"
-else
-  echo "$passed passed, $failed failed"
-fi
-((failed == 0))
+e2e_run_tests "${TRUNKS_SKIP:-}"
+e2e_summary trunks
