@@ -8,6 +8,17 @@
 #                    registered=no and the 403 as its last error
 #   options-up       sipp answers OPTIONS (e2e/sipp/uas-options.xml); the trunk shows
 #                    reachable=yes
+# Over TLS. Debian's sipp has no TLS, so socat terminates TLS on 127.0.0.1 in front of a sipp
+# running over TCP; a throwaway CA made here with the openssl command signs its certificate
+# (subjectAltName IP:127.0.0.1, DNS:localhost):
+#   tls-register     a TLS trunk given the CA (--ca-file) registers with the registrar above
+#                    (401 challenge, verifyauth), its REGISTER's Via saying TLS; registered=yes
+#   tls-wrong-ca     the same trunk given another CA refuses the certificate: registered=no
+#                    with a certificate error, and sipp never sees a REGISTER
+#   tls-call         extension 1101 (sipp on 127.0.0.3) dials 12125550199, routed to an
+#                    IP-authenticated TLS trunk: the provider (e2e/sipp/trunk-uas-tls.xml)
+#                    gets the INVITE over TLS and answers; PCMU RTP is counted at its SDP
+#                    address; the caller hangs up and the provider gets the BYE
 # The last line is "N passed, N failed"; the exit status is non-zero when any failed.
 #
 # Environment:
@@ -24,7 +35,7 @@ while read -r var; do
 done < <(compgen -e | grep '^SWITCHBOARD_' || true)
 sc="$root/e2e/sipp"
 
-for cmd in sipp python3; do
+for cmd in sipp python3 socat openssl ss; do
   command -v "$cmd" >/dev/null 2>&1 || { echo "trunks: $cmd missing (run scripts/ensure-deps.sh)"; echo "0 passed, 1 failed"; exit 1; }
 done
 
@@ -41,7 +52,7 @@ trap cleanup EXIT
 e2e_binary trunks "$root" "$work"
 
 # shellcheck disable=SC2207
-ports=($(python3 "$root/scripts/free-ports.py" 10))
+ports=($(python3 "$root/scripts/free-ports.py" 24))
 sip_port="${ports[0]}"
 http_port="${ports[1]}"
 next_port=2
@@ -62,6 +73,12 @@ tls = "off"
 
 [registrar]
 qualify_interval = 3600
+# sipp's callers read only the first challenge and know MD5 alone
+digest_sha256_first = false
+digest_sha256 = false
+
+[media]
+rtp_ports = "22000-22199"
 EOF2
 
 sb() { "$bin" --config "$work/switchboard.toml" "$@"; }
@@ -116,8 +133,53 @@ listed() { # trunk text
   return 1
 }
 
+# The test CA, another CA, and the provider's certificate signed by the first, made once in
+# $work/tls with the openssl command (its output in $work/tls.log); a failure fails each test
+# that needs them.
+tls="$work/tls"
+tls_made=""
+tls_files() {
+  if [[ -z "$tls_made" ]]; then
+    tls_made=1
+    mkdir -p "$tls"
+    local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+    printf '%s\n' 'subjectAltName=IP:127.0.0.1,DNS:localhost' 'basicConstraints=critical,CA:FALSE' \
+      'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth' >"$tls/provider.ext"
+    {
+      openssl req -x509 "${ec[@]}" -keyout "$tls/ca.key" -out "$tls/ca.pem" -days 2 \
+        -subj "/CN=Switchboard e2e test CA" -addext basicConstraints=critical,CA:TRUE \
+        -addext keyUsage=critical,keyCertSign,cRLSign &&
+        openssl req -x509 "${ec[@]}" -keyout "$tls/other-ca.key" -out "$tls/other-ca.pem" \
+          -days 2 -subj "/CN=Some other CA" -addext basicConstraints=critical,CA:TRUE \
+          -addext keyUsage=critical,keyCertSign,cRLSign &&
+        openssl req -new "${ec[@]}" -keyout "$tls/provider.key" -out "$tls/provider.csr" \
+          -subj "/CN=127.0.0.1" &&
+        openssl x509 -req -in "$tls/provider.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+          -CAcreateserial -out "$tls/provider.pem" -days 2 -extfile "$tls/provider.ext" &&
+        openssl verify -CAfile "$tls/ca.pem" "$tls/provider.pem"
+    } >"$work/tls.log" 2>&1 && tls_made=0
+  fi
+  ((tls_made == 0)) || { fail "making the test CA failed: $(tail -1 "$work/tls.log")"; return 1; }
+}
+# socat terminating TLS on 127.0.0.1:LISTEN with the provider's certificate and forwarding
+# each connection to sipp's TCP port (its log in $work/TEST-tls.log); waits until it listens.
+tls_front() { # test listen-port sipp-port
+  socat -d -d -lf "$work/$1-tls.log" \
+    "OPENSSL-LISTEN:$2,bind=127.0.0.1,reuseaddr,fork,cert=$tls/provider.pem,key=$tls/provider.key,verify=0" \
+    "TCP:127.0.0.1:$3" &
+  bg_pids+=($!)
+  for _ in $(seq 1 50); do
+    [[ -n "$(ss -Hltn "sport = :$2" 2>/dev/null)" ]] && return 0
+    sleep 0.1
+  done
+  fail "socat did not listen on 127.0.0.1:$2: $(tail -2 "$work/$1-tls.log")"
+  return 1
+}
+
 problems=()
 fail() { problems+=("$*"); }
+# the caller of tls-call, made now: the server's copy of the extensions is a second old
+sb extension add 1101 --password pw-1101 >>"$work/cli.log" 2>&1
 
 # --- the tests -------------------------------------------------------------------------
 t_register_401() {
@@ -152,6 +214,97 @@ t_options_up() {
   [[ $rc == 0 ]] || fail "sipp OPTIONS answerer: exit $rc"
 }
 
-tests=(register-401 wrong-password options-up)
+t_tls_register() {
+  tls_files || return
+  provider tls-register trunk-registrar -m 1 -t t1
+  local pid=$provider_pid sipp_port=$port
+  take_port
+  local front=$port
+  tls_front tls-register "$front" "$sipp_port" || return
+  cli trunk add tlsprov --host "127.0.0.1:$front" --transport tls --ca-file "$tls/ca.pem" \
+    --register --username acme-user --password trunk-secret-9 --expires 120 \
+    --options-interval 0 || return
+  wait "$pid"
+  local rc=$?
+  [[ $rc == 0 ]] || fail "sipp registrar behind TLS: exit $rc"
+  grep -q '^Via: SIP/2.0/TLS ' "$work/tls-register-provider.msgs" ||
+    fail "the REGISTER's Via does not say TLS: $(grep -m1 '^Via:' "$work/tls-register-provider.msgs")"
+  listed tlsprov "registered=yes expires-in=" || return
+  # how the server names itself over TLS (informational: its port is not asserted)
+  note="$(grep -m1 -o 'Contact: <sip:acme-user@[^>]*>' "$work/tls-register-provider.msgs")"
+}
+
+t_tls_wrong_ca() {
+  tls_files || return
+  provider tls-wrong-ca trunk-registrar -m 1 -t t1
+  local pid=$provider_pid sipp_port=$port
+  take_port
+  local front=$port
+  tls_front tls-wrong-ca "$front" "$sipp_port" || return
+  cli trunk add tlsother --host "127.0.0.1:$front" --transport tls \
+    --ca-file "$tls/other-ca.pem" --register --username acme-user --password trunk-secret-9 \
+    --expires 120 --options-interval 0 || return
+  if listed tlsother 'registered=no last-error='; then
+    [[ "${line,,}" == *certificate* ]] || fail "the last error does not name the certificate: $line"
+    note="${line##*last-error=}"
+  fi
+  kill "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  ! grep -q '^REGISTER ' "$work/tls-wrong-ca-provider.msgs" 2>/dev/null ||
+    fail "sipp got a REGISTER through a TLS connection the trunk should have refused"
+  # the trunk's side of the handshake refused the certificate with a TLS alert (socat's child
+  # may log it a moment after the server noted its error)
+  local alert=0
+  for _ in $(seq 1 20); do
+    grep -qi 'alert unknown ca' "$work/tls-wrong-ca-tls.log" && { alert=1; break; }
+    sleep 0.1
+  done
+  ((alert)) ||
+    fail "socat logged no 'alert unknown ca' from the trunk: $(grep -m1 -i ssl "$work/tls-wrong-ca-tls.log")"
+  cli trunk remove tlsother
+}
+
+t_tls_call() {
+  tls_files || return
+  take_port
+  local front=$port
+  take_port
+  local rtp=$port
+  python3 "$root/e2e/udp-count.py" "$rtp" "$work/tls-call.rtp" &
+  bg_pids+=($!)
+  take_port
+  local media=$port
+  provider tls-call trunk-uas-tls -m 1 -t t1 -mp "$media" -key tls_port "$front" -key rtp_port "$rtp"
+  local pid=$provider_pid sipp_port=$port
+  tls_front tls-call "$front" "$sipp_port" || return
+  cli trunk add tlsout --host "127.0.0.1:$front" --transport tls --ca-file "$tls/ca.pem" \
+    --codecs PCMU --options-interval 0 || return
+  cli route add '_1NXXNXXXXXX' --trunks tlsout || return
+  listed tlsout "updated=" || return # the server runs the trunk
+  sleep 1.2 # and its copy of the routes is at most a second old
+  take_port
+  local caller=$port
+  take_port
+  # the caller is not on 127.0.0.1: the trunks with that host claim its requests as theirs
+  # shellcheck disable=SC2046
+  timeout 60 sipp -sf "$sc/call-caller.xml" -i 127.0.0.3 -p "$caller" -mp "$port" -m 1 \
+    -nostdin -timeout 40s -timeout_error -key domain switchboard.test -key caller 1101 \
+    -au 1101 -ap pw-1101 -s 12125550199 -d 3000 $(traces "$work/tls-call-caller") \
+    "127.0.0.1:$sip_port" >"$work/tls-call-caller.out" 2>&1
+  local rc=$?
+  [[ $rc == 0 ]] || fail "caller 1101: sipp exit $rc"
+  wait "$pid"
+  rc=$?
+  [[ $rc == 0 ]] || fail "provider answering over TLS: sipp exit $rc"
+  grep -q '^INVITE sip:12125550199@' "$work/tls-call-provider.msgs" ||
+    fail "the provider did not get INVITE sip:12125550199@…"
+  sleep 0.6 # the counter writes its file every 0.5 s when idle
+  local got
+  got=$(cut -d' ' -f1 "$work/tls-call.rtp" 2>/dev/null)
+  ((${got:-0} >= 20)) || fail "RTP at the provider: ${got:-0} packets (want >= 20)"
+  note="rtp at provider ${got:-0}"
+}
+
+tests=(register-401 wrong-password options-up tls-register tls-wrong-ca tls-call)
 e2e_run_tests "${TRUNKS_SKIP:-}"
 e2e_summary trunks

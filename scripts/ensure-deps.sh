@@ -6,8 +6,10 @@
 #   scripts/ensure-deps.sh run      # C toolchain, pkg-config, libopus, libbcg729, node + npm
 #                                   # (the softphone bundle is built with esbuild from npm)
 #   scripts/ensure-deps.sh [test]   # the above + sipp, baresip, chromium, iproute2 (network
-#                                   # namespaces for the browser tests), and the npm packages
-#                                   # of e2e/jssip and e2e/browser (npm ci)
+#                                   # namespaces for the browser tests), socat + openssl (the
+#                                   # TLS trunk test), tcpdump (RTP capture of the browser's
+#                                   # trunk call), and the npm packages of e2e/jssip and
+#                                   # e2e/browser (npm ci)
 #   scripts/ensure-deps.sh bench    # the above + kamailio (the reference registrar) and
 #                                   # rtpengine + kamailio-websocket-modules (the reference
 #                                   # WebRTC gateway of scripts/bench-media.sh)
@@ -43,6 +45,12 @@ if [[ "$profile" != run ]]; then
   # e2e/calls.sh: baresip as a real phone (its G.711, aufile, sndfile and alsa modules
   # are in the package; alsa's "null" device stands in for a sound card).
   wanted[baresip]=baresip-core
+  # e2e/trunks.sh: Debian's sipp has no TLS, so socat terminates TLS in front of it, with a
+  # test CA and certificates made by the openssl command.
+  wanted[socat]=socat
+  wanted[openssl]=openssl
+  # e2e/browser (04-trunk-out): what the server sent a sipp provider, captured on lo.
+  wanted[tcpdump]=tcpdump
 fi
 if [[ "$profile" == bench ]]; then
   wanted[kamailio]=kamailio

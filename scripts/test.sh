@@ -4,9 +4,10 @@
 #      (SQLite and PostgreSQL), doc tests
 #   2. e2e/interop.sh: sipp and JsSIP against the real server (registration, OPTIONS)
 #   3. e2e/calls.sh: calls through the server with sipp and baresip as the phones
-#   4. e2e/trunks.sh: the server registers with sipp acting as a provider's registrar
+#   4. e2e/trunks.sh: the server registers with sipp acting as a provider's registrar, over UDP
+#      and over TLS (socat with a test CA in front of sipp), and calls out over TLS
 #   5. e2e/trunk_calls.sh: calls out through and in from sipp providers (failover, DIDs)
-#   6. e2e/browser/run.sh: Playwright, real Chromium softphones calling each other and
+#   6. e2e/browser/run.sh: Playwright, real Chromium softphones calling each other, a sipp trunk and
 #      baresip through the portal, inside a network namespace with only loopback
 # Every layer always runs (a failure in one does not hide the others' results); the exit
 # status is non-zero when any failed. The last line is "N passed, N failed" over all,
@@ -18,7 +19,10 @@ cd "$root" || exit 1
 logs="$(mktemp -d "${TMPDIR:-/tmp}/switchboard-test.XXXXXX")"
 trap 'rm -rf "$logs"' EXIT
 
-cargo test --workspace --no-fail-fast 2>&1 | tee "$logs/cargo"
+# The servers the integration tests start log at info, calls at debug (tests/common: SWITCHBOARD_TEST_LOG);
+# libtest shows a test's output only when it fails, so a failure comes with the server's side.
+SWITCHBOARD_TEST_LOG="${SWITCHBOARD_TEST_LOG:-info,switchboard::calls=debug,switchboard::endpoint=debug}" cargo test --workspace --no-fail-fast 2>&1 |
+  tee "$logs/cargo"
 cargo_rc=${PIPESTATUS[0]}
 # Sum cargo's "test result: ok. N passed; N failed; N ignored; ..." lines.
 read -r c_passed c_failed c_ignored < <(awk '

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Browser end-to-end calls: real Chromium browsers (Debian /usr/bin/chromium, fake microphones
-# playing tone WAVs) and baresip make real calls through a real Switchboard server, driven by
-# Playwright (e2e/browser/specs/). Every packet stays on loopback: the server, the browsers and
-# baresip run inside a network namespace of their own with only `lo` up (needs root).
+# playing tone WAVs) and baresip make real calls through a real Switchboard server, and out
+# through a trunk to sipp playing the provider (its RTP captured with tcpdump), driven by
+# Playwright (e2e/browser/specs/). Every packet stays on loopback: the server, the browsers,
+# baresip and sipp run inside a network namespace of their own with only `lo` up (needs root).
 #
 # Steps: `npm ci` here when node_modules is missing or older than package-lock.json; the
 # binary ($SWITCHBOARD_BIN, else <target>/debug/switchboard, built with `cargo build -p
@@ -40,7 +41,7 @@ setup_fail() { # the run cannot start: say why and end with the summary line
 }
 
 [[ $(id -u) == 0 ]] || setup_fail "needs root for the network namespace (ip netns)"
-for cmd in ip node npm python3 baresip; do
+for cmd in ip node npm python3 baresip sipp tcpdump ss; do
   command -v "$cmd" >/dev/null 2>&1 || setup_fail "$cmd missing (scripts/ensure-deps.sh installs what the tests need)"
 done
 [[ -x "$chromium" ]] || setup_fail "no browser at $chromium (apt-get install -y --no-install-recommends chromium)"

@@ -9,6 +9,8 @@ export const TONES = {
   alice: 440,
   bob: 1000,
   baresip: 1800,
+  /** the sipp provider behind a trunk (PCMU RTP from a pcap made by e2e/pcmu.py) */
+  provider: 1250,
 } as const;
 
 const RATE = 48_000;

@@ -158,11 +158,17 @@ pub trait Backend: Send + Sync + 'static {
     /// `Invalid` for a malformed field or an unknown trunk or extension; `Conflict` when the
     /// number exists.
     fn add_did(&self, did: Did) -> BoxFuture<'_, BackendResult<()>>;
+    /// Replaces the trunk, the extensions and the failover of the DID `did.number`.
+    /// `NotFound` when there is no such number; errors as `add_did`.
+    fn update_did(&self, did: Did) -> BoxFuture<'_, BackendResult<()>>;
     fn remove_did(&self, number: String) -> BoxFuture<'_, BackendResult<bool>>;
     /// In the order they are tried.
     fn outbound_routes(&self) -> BoxFuture<'_, BackendResult<Vec<OutboundRoute>>>;
     /// Returns the new route's id. `Invalid` for a bad pattern or digits or an unknown trunk.
     fn add_outbound_route(&self, route: NewRoute) -> BoxFuture<'_, BackendResult<i64>>;
+    /// Replaces every setting of the route `route.id` (its position included). `NotFound`
+    /// when there is no such route; errors as `add_outbound_route`.
+    fn update_outbound_route(&self, route: OutboundRoute) -> BoxFuture<'_, BackendResult<()>>;
     fn remove_outbound_route(&self, id: i64) -> BoxFuture<'_, BackendResult<bool>>;
 }
 

@@ -33,8 +33,10 @@ mod write_behind;
 
 pub use cdrs::MAX_FILTERED_RECORDS;
 pub use dialplan::POSITION_STEP;
+pub use dids::DidUpdate;
 pub use error::StoreError;
 pub use features::{FeaturesUpdate, MAX_RING_TIMEOUT};
+pub use routes::RouteUpdate;
 pub use store::Store;
 pub use trunk_checks::{EXPIRES_RANGE, MAX_DIGITS, MAX_OPTIONS_INTERVAL, TRUNK_CODECS};
 pub use trunk_status::TrunkStatus;

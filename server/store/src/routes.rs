@@ -9,7 +9,7 @@ use crate::backend::{Backend, with_pool};
 use crate::dialplan::POSITION_STEP;
 use crate::error::StoreError;
 use crate::extensions::unix_now;
-use crate::trunk_checks::check_route;
+use crate::trunk_checks::{check_route, check_route_fields};
 
 const INSERT: &str = "INSERT INTO outbound_routes (position, pattern, strip, prepend, \
      created_at) VALUES (COALESCE($1, (SELECT COALESCE(MAX(position), 0) + $2 \
@@ -24,7 +24,61 @@ const ALL: &str = "SELECT r.id, r.position, r.pattern, r.strip, r.prepend, t.tru
      FROM outbound_routes r LEFT JOIN outbound_route_trunks t ON t.route_id = r.id \
      ORDER BY r.position, r.id, t.position";
 
+/// `ALL` for one route.
+const ONE: &str = "SELECT r.id, r.position, r.pattern, r.strip, r.prepend, t.trunk \
+     FROM outbound_routes r LEFT JOIN outbound_route_trunks t ON t.route_id = r.id \
+     WHERE r.id = $1 ORDER BY t.position";
+
+/// Only the fields given change, in the statement that also locks the row (no
+/// read-modify-write that a concurrent edit could race).
+const UPDATE: &str = "UPDATE outbound_routes SET pattern = COALESCE($1, pattern), \
+     strip = COALESCE($2, strip), prepend = COALESCE($3, prepend), \
+     position = COALESCE($4, position) WHERE id = $5";
+
 type Row = (i64, i64, String, i64, String, Option<String>);
+
+/// A change to some of a route's settings (`route set`, the portal's edit page): `None`
+/// leaves a field as it is. Each given field is checked as `add_route` checks it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RouteUpdate {
+    pub pattern: Option<String>,
+    /// The whole list, in the new order.
+    pub trunks: Option<Vec<String>>,
+    pub strip: Option<u32>,
+    pub prepend: Option<String>,
+    /// Where it goes in the order (routes are tried by position, then id).
+    pub position: Option<i64>,
+}
+
+impl RouteUpdate {
+    /// True when it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == RouteUpdate::default()
+    }
+}
+
+/// Inserts the route's trunks in the order given, inside the transaction `$tx`. A trunk that
+/// does not exist returns `NoSuchTrunk` from the enclosing function: dropping the
+/// transaction rolls back everything it did.
+macro_rules! insert_trunks {
+    ($tx:expr, $id:expr, $trunks:expr) => {
+        for (order, trunk) in (1_i64..).zip($trunks) {
+            let inserted = sqlx::query(INSERT_TRUNK)
+                .bind($id)
+                .bind(order)
+                .bind(trunk)
+                .execute(&mut *$tx)
+                .await;
+            match inserted {
+                Ok(_) => {}
+                Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
+                    return Err(StoreError::NoSuchTrunk(trunk.clone()));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+}
 
 impl Backend {
     /// Adds a route after the last one (position = highest + `POSITION_STEP`) unless
@@ -51,24 +105,50 @@ impl Backend {
                 .bind(created_at)
                 .fetch_one(&mut *tx)
                 .await?;
-            for (order, trunk) in (1_i64..).zip(trunks) {
-                let inserted = sqlx::query(INSERT_TRUNK)
-                    .bind(id)
-                    .bind(order)
-                    .bind(trunk)
-                    .execute(&mut *tx)
-                    .await;
-                match inserted {
-                    Ok(_) => {}
-                    // Dropping the transaction rolls the route back.
-                    Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
-                        return Err(StoreError::NoSuchTrunk(trunk.clone()));
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
+            insert_trunks!(tx, id, trunks);
             tx.commit().await?;
             Ok(id)
+        })
+    }
+
+    /// Changes the fields `change` gives of route `id` and returns the route as it is now;
+    /// None (nothing changed) when there is no such route. Errors as `add_route`, with
+    /// nothing changed.
+    pub async fn update_route(
+        &self,
+        id: i64,
+        change: &RouteUpdate,
+    ) -> Result<Option<OutboundRoute>, StoreError> {
+        check_route_fields(
+            change.pattern.as_deref(),
+            change.trunks.as_deref(),
+            change.strip,
+            change.prepend.as_deref(),
+        )?;
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let updated = sqlx::query(UPDATE)
+                .bind(change.pattern.as_deref())
+                .bind(change.strip.map(i64::from))
+                .bind(change.prepend.as_deref())
+                .bind(change.position)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if updated == 0 {
+                return Ok(None);
+            }
+            if let Some(trunks) = &change.trunks {
+                sqlx::query("DELETE FROM outbound_route_trunks WHERE route_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                insert_trunks!(tx, id, trunks);
+            }
+            let rows: Vec<Row> = sqlx::query_as(ONE).bind(id).fetch_all(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(routes(rows).pop())
         })
     }
 

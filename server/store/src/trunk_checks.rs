@@ -163,28 +163,39 @@ pub(crate) fn codecs_text(codecs: &[String]) -> Result<String, StoreError> {
 /// Refuses a DID whose fields are malformed (`InvalidDid`); whether its trunk and
 /// extensions exist is the database's to say.
 pub(crate) fn check_did(did: &Did) -> Result<(), StoreError> {
-    let invalid = |m: String| Err(StoreError::InvalidDid(m));
     if !valid_phone_number(&did.number) {
-        return invalid(format!(
+        return Err(StoreError::InvalidDid(format!(
             "number {:?}: use digits with an optional leading '+', as the provider sends it",
             did.number
-        ));
+        )));
     }
-    if did.to.is_empty() {
-        return invalid("give at least one extension to ring".into());
-    }
-    let mut seen = HashSet::new();
-    for target in &did.to {
-        if !valid_number(target) {
-            return invalid(format!(
-                "extension {target:?}: use 1-32 letters, digits, '.', '_' or '-'"
-            ));
+    check_did_fields(Some(&did.to), Some(did.failover.as_deref()))
+}
+
+/// The fields of a DID that an edit may change, each checked as `check_did` checks it when
+/// given: the extensions rung, and the failover (`Some(None)`: none).
+pub(crate) fn check_did_fields(
+    to: Option<&[String]>,
+    failover: Option<Option<&str>>,
+) -> Result<(), StoreError> {
+    let invalid = |m: String| Err(StoreError::InvalidDid(m));
+    if let Some(to) = to {
+        if to.is_empty() {
+            return invalid("give at least one extension to ring".into());
         }
-        if !seen.insert(target.as_str()) {
-            return invalid(format!("extension {target} is listed twice"));
+        let mut seen = HashSet::new();
+        for target in to {
+            if !valid_number(target) {
+                return invalid(format!(
+                    "extension {target:?}: use 1-32 letters, digits, '.', '_' or '-'"
+                ));
+            }
+            if !seen.insert(target.as_str()) {
+                return invalid(format!("extension {target} is listed twice"));
+            }
         }
     }
-    if let Some(failover) = &did.failover
+    if let Some(Some(failover)) = failover
         && !valid_target(failover)
     {
         return invalid(format!(
@@ -202,32 +213,50 @@ pub(crate) fn check_route(
     strip: u32,
     prepend: &str,
 ) -> Result<(), StoreError> {
+    check_route_fields(Some(pattern), Some(trunks), Some(strip), Some(prepend))
+}
+
+/// Each given field of a route (what an edit changes) as `check_route` checks it.
+pub(crate) fn check_route_fields(
+    pattern: Option<&str>,
+    trunks: Option<&[String]>,
+    strip: Option<u32>,
+    prepend: Option<&str>,
+) -> Result<(), StoreError> {
     let invalid = |m: String| Err(StoreError::InvalidRoute(m));
     // The dial plan's own parser: what is accepted here is exactly what routing can match.
-    if let Err(e) = Pattern::parse(pattern) {
+    if let Some(pattern) = pattern
+        && let Err(e) = Pattern::parse(pattern)
+    {
         return invalid(format!("pattern {pattern:?}: {e}"));
     }
-    if trunks.is_empty() {
-        return invalid("give at least one trunk".into());
-    }
-    let mut seen = HashSet::new();
-    for trunk in trunks {
-        if !seen.insert(trunk.as_str()) {
-            return invalid(format!("trunk {trunk} is listed twice"));
+    if let Some(trunks) = trunks {
+        if trunks.is_empty() {
+            return invalid("give at least one trunk".into());
+        }
+        let mut seen = HashSet::new();
+        for trunk in trunks {
+            if !seen.insert(trunk.as_str()) {
+                return invalid(format!("trunk {trunk} is listed twice"));
+            }
         }
     }
-    if strip > MAX_DIGITS {
+    if let Some(strip) = strip
+        && strip > MAX_DIGITS
+    {
         return invalid(format!("strip: {strip} is more than {MAX_DIGITS} digits"));
     }
-    let rest = prepend.strip_prefix('+').unwrap_or(prepend);
-    let dialable = rest
-        .bytes()
-        .all(|b| b.is_ascii_digit() || matches!(b, b'*' | b'#'));
-    if prepend.len() > MAX_DIGITS as usize || !dialable {
-        return invalid(format!(
-            "prepend {prepend:?}: use up to {MAX_DIGITS} digits, '*' or '#', with an optional \
-             leading '+'"
-        ));
+    if let Some(prepend) = prepend {
+        let rest = prepend.strip_prefix('+').unwrap_or(prepend);
+        let dialable = rest
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'*' | b'#'));
+        if prepend.len() > MAX_DIGITS as usize || !dialable {
+            return invalid(format!(
+                "prepend {prepend:?}: use up to {MAX_DIGITS} digits, '*' or '#', with an \
+                 optional leading '+'"
+            ));
+        }
     }
     Ok(())
 }

@@ -5,26 +5,8 @@
 
 mod common;
 
-use pbx::trunk::{SrtpPolicy, Trunk, TrunkTransport};
+use common::trunk;
 use store::{Store, TrunkStatus};
-
-fn trunk(name: &str) -> Trunk {
-    Trunk {
-        id: 0,
-        name: name.into(),
-        host: "192.0.2.10".into(),
-        port: None,
-        transport: TrunkTransport::Udp,
-        registration: None,
-        allow: vec![],
-        codecs: vec!["PCMU".into()],
-        srtp: SrtpPolicy::Off,
-        channels: None,
-        options_interval: 30,
-        caller_id: None,
-        ca_file: None,
-    }
-}
 
 fn status(
     name: &str,

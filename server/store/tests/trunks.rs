@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::time::Duration;
+use common::eventually;
 
 use pbx::trunk::{Cidr, Did, OutboundRoute, SrtpPolicy, Trunk, TrunkRegistration, TrunkTransport};
 use store::{Store, StoreError};
@@ -365,26 +365,9 @@ async fn all_suites(url: String) {
     cache_suite(&url).await;
 }
 
-/// Waits (bounded, 5 s) until `check` holds.
-async fn eventually<F, Fut>(mut check: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..50 {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
-}
-
 #[tokio::test]
 async fn sqlite_trunks() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("sb.db").display());
-    all_suites(url).await;
+    common::on_scratch_sqlite(all_suites).await;
 }
 
 #[tokio::test]

@@ -198,6 +198,8 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     }
     let trunk_side = crate::trunks::runner::Local {
         udp: server.sip_udp,
+        tcp: server.sip_tcp,
+        tls: server.sip_tls,
         public_ip: config.media.public_ip,
         domain: config.domain.clone(),
     };

@@ -4,7 +4,8 @@
 //! `switchboard [--config FILE] dialplan add|list|remove`,
 //! `switchboard [--config FILE] cdr list`,
 //! `switchboard [--config FILE] user add|list|remove|password`,
-//! `switchboard [--config FILE] trunk|did|route add|list|remove` (in `trunks`).
+//! `switchboard [--config FILE] trunk add|list|remove`, `did|route add|list|remove|set` (in
+//! `trunks`).
 //! `--config` is accepted before or after the subcommand. Values clap refuses (a bad class,
 //! `--dnd maybe`) exit 2 with clap's one-line reason, as usage errors do.
 

@@ -1,14 +1,22 @@
 //! The built binary's trunk commands (issue 6's CLI contract): `trunk add|list|remove`,
-//! `did add|list|remove`, `route add|list|remove`. Bad input exits 2 with a clear error
-//! line, refusals of the moment (taken, unknown, in use, nothing to remove) exit 1; passwords
-//! are never printed; a running server sees the changes without a restart.
+//! `did add|list|remove|set`, `route add|list|remove|set`. Bad input exits 2 with a clear
+//! error line (`set` with the words of `add`), refusals of the moment (taken, unknown, in
+//! use, nothing to remove or change) exit 1; passwords are never printed; a running server
+//! sees the changes without a restart, and its next call out uses an edited route.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::Duration;
+mod common;
+#[path = "common/trunk.rs"]
+mod trunk_helpers;
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::calls::{CallerDialog, answer_for, final_for, invite_with_auth, request_of};
+use common::calls::{boot_with, registered, rtp_socket, sdp};
+use common::{Conn, Phone, token};
+use sip::Method;
 use store::Store;
 use switchboard::config::Config;
 
@@ -550,19 +558,298 @@ async fn a_running_server_sees_cli_changes() {
     .await
     .unwrap();
     let id: i64 = id.trim().parse().unwrap();
-    let mut seen = false;
-    for _ in 0..50 {
+    let seen = common::eventually(|| async {
         let routes = server.cached_routes().await.unwrap();
         let trunks = server.cached_trunks().await.unwrap();
-        if routes.first().map(|r| r.id) == Some(id) && trunks.len() == 1 {
-            seen = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        routes.first().map(|r| r.id) == Some(id) && trunks.len() == 1
+    })
+    .await;
     assert!(
         seen,
         "the route and trunk added by the CLI reach the server"
     );
     server.close().await;
+}
+
+#[test]
+fn did_set_changes_what_did_list_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(d);
+    let add = ["did", "add", "+15551230000", "--trunk", "acme"];
+    ok(
+        d,
+        &[&add[..], &["--to", "1001", "--failover", "1002"]].concat(),
+    );
+
+    assert_eq!(
+        ok(d, &["did", "set", "+15551230000", "--to", "1002, 1003"]),
+        "+15551230000\tacme\t1002,1003\t1002\n",
+        "only --to changed"
+    );
+    let set = ["did", "set", "+15551230000", "--trunk", "backup"];
+    assert_eq!(
+        ok(d, &[&set[..], &["--no-failover"]].concat()),
+        "+15551230000\tbackup\t1002,1003\t-\n"
+    );
+    ok(
+        d,
+        &["did", "set", "+15551230000", "--failover", "+15557654321"],
+    );
+    let listed = "+15551230000\tbackup\t1002,1003\t+15557654321\n";
+    assert_eq!(ok(d, &["did", "list"]), listed);
+
+    // Bad values: the exit status and the words of `did add`.
+    let add = ["did", "add", "+15559999999", "--trunk", "acme", "--to"];
+    let set = ["did", "set", "+15551230000", "--to"];
+    for (to, failover, code) in [
+        ("1001,1001", "1002", 2),
+        ("1001", "voice mail", 2),
+        ("1001,1009", "1002", 1),
+    ] {
+        let bad = [to, "--failover", failover];
+        let refused = fails(d, &[&set[..], &bad].concat(), code);
+        assert_eq!(
+            refused,
+            fails(d, &[&add[..], &bad].concat(), code),
+            "{bad:?}"
+        );
+    }
+    let refused = fails(d, &["did", "set", "+15551230000", "--trunk", "nope"], 1);
+    assert_eq!(
+        refused.trim(),
+        "error: no trunk nope",
+        "as `did add` says it"
+    );
+    let err = fails(d, &["did", "set", "+15559999999", "--trunk", "acme"], 1);
+    assert_eq!(err.trim(), "error: no DID +15559999999");
+    let err = fails(d, &["did", "set", "+15551230000"], 2);
+    assert!(err.contains("nothing to change"), "{err}");
+    let (code, _, err) = run(
+        d,
+        &[
+            "did",
+            "set",
+            "+15551230000",
+            "--failover",
+            "1001",
+            "--no-failover",
+        ],
+    );
+    assert_eq!(code, 2, "a failover or none: {err}");
+    assert_eq!(
+        ok(d, &["did", "list"]),
+        listed,
+        "nothing refused changed it"
+    );
+}
+
+#[test]
+fn route_set_changes_what_route_list_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    setup(d);
+    let id = |out: String| -> String { out.trim().to_owned() };
+    let a = id(ok(
+        d,
+        &[
+            "route",
+            "add",
+            "_1NXXNXXXXXX",
+            "--trunks",
+            "acme",
+            "--prepend",
+            "+",
+        ],
+    ));
+    let b = id(ok(
+        d,
+        &[
+            "route", "add", "_9011.", "--trunks", "backup", "--strip", "4",
+        ],
+    ));
+
+    assert_eq!(
+        ok(
+            d,
+            &[
+                "route",
+                "set",
+                &a,
+                "--trunks",
+                "backup,acme",
+                "--prepend",
+                "+1"
+            ]
+        ),
+        format!("{a}\t10\t_1NXXNXXXXXX\tbackup,acme\t0\t+1\n"),
+        "the trunks in the new order, the pattern as it was"
+    );
+    ok(d, &["route", "set", &a, "--position", "30"]);
+    ok(
+        d,
+        &[
+            "route",
+            "set",
+            &a,
+            "--pattern",
+            "_91NXXNXXXXXX",
+            "--strip",
+            "1",
+            "--prepend",
+            "",
+        ],
+    );
+    let listed = format!(
+        "{b}\t20\t_9011.\tbackup\t4\t-\n\
+         {a}\t30\t_91NXXNXXXXXX\tbackup,acme\t1\t-\n"
+    );
+    assert_eq!(ok(d, &["route", "list"]), listed, "moved after {b}");
+
+    // Bad values: the exit status and the words of `route add`.
+    let (set, add) = (
+        ["route", "set", &a],
+        ["route", "add", "_X.", "--trunks", "acme"],
+    );
+    for (bad, code) in [(&["--prepend", "9a"][..], 2), (&["--strip", "33"], 2)] {
+        let refused = fails(d, &[&set[..], bad].concat(), code);
+        assert_eq!(
+            refused,
+            fails(d, &[&add[..], bad].concat(), code),
+            "{bad:?}"
+        );
+    }
+    for (trunks, code) in [("acme,acme", 2), ("acme,nope", 1)] {
+        let refused = fails(d, &[&set[..], &["--trunks", trunks]].concat(), code);
+        let added = fails(d, &["route", "add", "_X.", "--trunks", trunks], code);
+        assert_eq!(refused, added, "{trunks}");
+    }
+    let refused = fails(d, &[&set[..], &["--pattern", "_1[5-"]].concat(), 2);
+    let added = fails(d, &["route", "add", "_1[5-", "--trunks", "acme"], 2);
+    assert_eq!(refused, added);
+    let err = fails(d, &["route", "set", "9999", "--strip", "1"], 1);
+    assert_eq!(err.trim(), "error: no route 9999");
+    let err = fails(d, &["route", "set", &a], 2);
+    assert!(err.contains("nothing to change"), "{err}");
+    let (code, _, err) = run(d, &["route", "set", &a, "--strip", "x"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        ok(d, &["route", "list"]),
+        listed,
+        "nothing refused changed it"
+    );
+}
+
+/// Runs the CLI against the running server's database off the test's runtime.
+async fn cli(dir: &Path, args: &[&str]) -> String {
+    let dir: PathBuf = dir.to_path_buf();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        ok(&dir, &args)
+    })
+    .await
+    .unwrap()
+}
+
+/// alice calls `number`; the provider refuses it (busy) and the number it was sent to is
+/// returned: the user part of the provider's INVITE. `answered` holds the Call-IDs the
+/// provider has answered (a late retransmission of one of those is not a new call).
+async fn dialed_at_provider(
+    alice: &mut Phone,
+    provider: &mut Conn,
+    number: &str,
+    answered: &mut Vec<String>,
+) -> String {
+    let media = rtp_socket().await;
+    let offer = sdp("alice", media.local_addr().unwrap(), "sendrecv");
+    let mut call = CallerDialog::new(alice.conn.local(), "1001", number);
+    invite_with_auth(
+        &mut alice.conn,
+        &mut call,
+        "1001",
+        "alice-secret",
+        Some(&offer),
+        "",
+    )
+    .await;
+    let inv = loop {
+        let inv = request_of(provider, Method::Invite)
+            .await
+            .expect("the INVITE reaches the provider");
+        let call_id = inv.call_id().unwrap().to_owned();
+        if !answered.contains(&call_id) {
+            answered.push(call_id);
+            break inv;
+        }
+    };
+    let provider_uri = format!("sip:p@{}", provider.local());
+    provider
+        .send(&answer_for(&inv, 486, &token(), &provider_uri, None))
+        .await;
+    let busy = final_for(&mut alice.conn, Method::Invite).await;
+    assert_eq!(busy.status, 486);
+    alice.conn.send(&call.ack_failure(&busy)).await;
+    inv.uri
+        .as_sip()
+        .and_then(|u| u.user.clone())
+        .unwrap_or_default()
+}
+
+/// `route set` while the server runs: the next call out carries the new digits, with no
+/// restart.
+#[tokio::test]
+async fn a_running_server_calls_out_with_a_route_edited_by_the_cli() {
+    let (server, udp, dir) = boot_with((46700, 46799), &[("1001", "alice-secret")]).await;
+    let d = dir.path();
+    let mut provider = trunk_helpers::provider("127.0.0.6", udp).await;
+    let acme = trunk_helpers::trunk("acme", provider.local());
+    server.store.add_trunk(&acme).await.unwrap();
+    let id = cli(
+        d,
+        &[
+            "route",
+            "add",
+            "_1NXXNXXXXXX",
+            "--trunks",
+            "acme",
+            "--prepend",
+            "+",
+        ],
+    )
+    .await;
+    let id: i64 = id.trim().parse().unwrap();
+    let route_is = |prepend: &'static str| {
+        let store = server.store.clone();
+        async move {
+            store
+                .cached_routes()
+                .await
+                .unwrap()
+                .iter()
+                .any(|r| r.id == id && r.prepend == prepend)
+        }
+    };
+    assert!(common::eventually(|| route_is("+")).await, "route known");
+    let mut alice = registered(udp, "1001", "alice-secret").await;
+    let mut answered = Vec::new();
+    let sent = dialed_at_provider(&mut alice, &mut provider, "12125550199", &mut answered).await;
+    assert_eq!(sent, "+12125550199");
+
+    cli(
+        d,
+        &[
+            "route",
+            "set",
+            &id.to_string(),
+            "--strip",
+            "1",
+            "--prepend",
+            "00",
+        ],
+    )
+    .await;
+    assert!(common::eventually(|| route_is("00")).await, "edit known");
+    let sent = dialed_at_provider(&mut alice, &mut provider, "12125550199", &mut answered).await;
+    assert_eq!(sent, "002125550199", "the edited route, without a restart");
 }

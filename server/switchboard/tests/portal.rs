@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "common/trunk.rs"]
+mod trunk_helpers;
 
 use common::http::{Client, Origin};
 use common::*;
@@ -283,5 +285,113 @@ async fn trunks_made_in_the_portal_keep_their_password_out_of_every_answer() {
         .await;
     assert_eq!(in_use.status, 409, "{in_use:?}");
     assert!(in_use.body.contains("+15551230000"), "{in_use:?}");
+    server.shutdown().await;
+}
+
+/// Routes and numbers edited in the portal land in the store and in the copy calls are
+/// routed from, through the same backend calls the edit pages make; the store's checks
+/// refuse bad values (422) and unknown ones are 404.
+#[tokio::test]
+async fn routes_and_numbers_edited_in_the_portal_reach_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = boot(test_config(dir.path(), None, 0)).await;
+    add_user(&server, "admin", ADMIN_PW, true, None).await;
+    let store = &server.store;
+    for number in ["1001", "1002"] {
+        store.add_extension(number, "", "pw").await.unwrap();
+    }
+    for name in ["acme", "backup"] {
+        let host = "127.0.0.1:9".parse().unwrap();
+        store
+            .add_trunk(&trunk_helpers::trunk(name, host))
+            .await
+            .unwrap();
+    }
+    let acme = ["acme".to_owned()];
+    let id = store
+        .add_route("_1NXXNXXXXXX", &acme, 0, "+", None)
+        .await
+        .unwrap();
+    let did = pbx::trunk::Did {
+        number: "+15551230000".into(),
+        trunk: "acme".into(),
+        to: vec!["1001".into()],
+        failover: Some("1002".into()),
+    };
+    store.add_did(&did).await.unwrap();
+    let http = Origin::Http(server.http.unwrap());
+    let (admin, _) = Client::login(&http, "admin", ADMIN_PW).await;
+    let patch = |path: String, body: serde_json::Value| {
+        let admin = admin.clone();
+        let http = http.clone();
+        async move { admin.request(&http, "PATCH", &path, Some(&body)).await }
+    };
+
+    let route_path = format!("/api/routes/{id}");
+    let body = json!({"trunks": ["backup", "acme"], "prepend": "+1", "position": 5});
+    let changed = patch(route_path.clone(), body).await;
+    assert_eq!(changed.status, 200, "{changed:?}");
+    assert_eq!(changed.json()["position"], 5);
+    let routes = store.cached_routes().await.unwrap();
+    assert_eq!(
+        (
+            routes[0].trunks.clone(),
+            routes[0].prepend.as_str(),
+            routes[0].strip
+        ),
+        (vec!["backup".to_owned(), "acme".to_owned()], "+1", 0),
+        "the copy calls use, at once"
+    );
+    let bad = patch(route_path.clone(), json!({"prepend": "9a"})).await;
+    assert_eq!(bad.status, 422, "{bad:?}");
+    assert!(bad.json()["error"].as_str().unwrap().contains("prepend"));
+    let unknown = patch(route_path, json!({"trunks": ["nosuch"]})).await;
+    assert_eq!(unknown.status, 422, "{unknown:?}");
+    assert_eq!(
+        store.cached_routes().await.unwrap(),
+        routes,
+        "refusals change nothing"
+    );
+    let gone = patch("/api/routes/999".into(), json!({"strip": 1})).await;
+    assert_eq!(gone.status, 404, "{gone:?}");
+
+    let did_path = "/api/dids/%2B15551230000".to_owned();
+    let body = json!({"trunk": "backup", "to": "1001, 1002", "failover": null});
+    let changed = patch(did_path.clone(), body).await;
+    assert_eq!(changed.status, 200, "{changed:?}");
+    let expected = pbx::trunk::Did {
+        trunk: "backup".into(),
+        to: vec!["1001".into(), "1002".into()],
+        failover: None,
+        ..did
+    };
+    let dids = store.cached_dids().await.unwrap();
+    assert_eq!(*dids, [expected]);
+    let bad = patch(did_path.clone(), json!({"to": ["1009"]})).await;
+    assert_eq!(bad.status, 422, "{bad:?}");
+    assert_eq!(bad.json()["error"], "no extension 1009");
+    assert_eq!(
+        store.cached_dids().await.unwrap(),
+        dids,
+        "refusals change nothing"
+    );
+    let gone = patch("/api/dids/%2B19999999999".into(), json!({"to": ["1001"]})).await;
+    assert_eq!(gone.status, 404, "{gone:?}");
+
+    // The edit pages show what is stored.
+    let page = admin
+        .request(&http, "GET", &format!("/admin/routes/{id}"), None)
+        .await;
+    assert_eq!(page.status, 200, "{page:?}");
+    assert!(
+        page.body.contains("value=\"backup, acme\""),
+        "{}",
+        page.body
+    );
+    let page = admin
+        .request(&http, "GET", "/admin/dids/%2B15551230000", None)
+        .await;
+    assert_eq!(page.status, 200, "{page:?}");
+    assert!(page.body.contains("value=\"1001, 1002\""), "{}", page.body);
     server.shutdown().await;
 }

@@ -1,46 +1,30 @@
 //! Session-border functions toward trunks, on loopback with in-test UDP providers: the
-//! configured public address in the Via and Contact of an INVITE toward a trunk, only the
-//! headers a trunk needs in it, and the size and rate limits on what a trunk sends us
-//! (513 for a request too large, 503 with Retry-After over the rate, strangers unaffected).
+//! configured public address in every message of a trunk's dialog — the Via (with rport)
+//! and Contact of the INVITE, its ACK, a hold re-INVITE, the BYE, a CANCEL and the ACK of
+//! the 487 on a call out; the Contact and SDP of our 180 and 200, our re-INVITE and ACK on a
+//! call in, whose provider's BYE (to that public Contact) is answered rightly — only the
+//! headers a trunk needs in the INVITE, and the size and rate limits on what a trunk sends
+//! us (513 for a request too large, 503 with Retry-After over the rate, strangers
+//! unaffected).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "common/trunk.rs"]
+mod trunk_helpers;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use common::calls::{
-    CallerDialog, answer_for, final_for, invite_with_auth, registered, request_of,
+    CalleeDialog, CallerDialog, answer_for, final_for, invite_with_auth, next_response, registered,
+    request_of, rtp_socket, sdp, sdp_connections,
 };
 use common::{Conn, add_extension, boot, test_config, token};
-use pbx::trunk::{Cidr, SrtpPolicy, Trunk, TrunkTransport};
-use sip::{HeaderName, Method, Response, Via};
+use pbx::trunk::{Cidr, Did};
+use sip::{HeaderName, Message, Method, Response, Via};
 use switchboard::RunningServer;
 use switchboard::config::TrunkLimits;
-use tokio::net::UdpSocket;
-
-fn trunk(name: &str, host: SocketAddr) -> Trunk {
-    Trunk {
-        id: 0,
-        name: name.into(),
-        host: host.ip().to_string(),
-        port: Some(host.port()),
-        transport: TrunkTransport::Udp,
-        registration: None,
-        allow: Vec::new(),
-        codecs: vec!["PCMU".into()],
-        srtp: SrtpPolicy::Off,
-        channels: Some(2),
-        options_interval: 0,
-        caller_id: Some("+12125550100".into()),
-        ca_file: None,
-    }
-}
-
-async fn provider(ip: &str, server: SocketAddr) -> Conn {
-    let sock = UdpSocket::bind(format!("{ip}:0")).await.unwrap();
-    Conn::Udp { sock, server }
-}
+use trunk_helpers::{let_trunks_settle, pcmu_sdp, provider, provider_dialog, trunk};
 
 async fn server(
     dir: &tempfile::TempDir,
@@ -248,4 +232,324 @@ async fn trunks_are_held_to_their_size_and_rate_limits() {
     // After a second the trunk is served again.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(ask(&mut carrier, &options(me, 0)).await.status, 200);
+}
+
+/// The public address of the NAT-ed server in the tests below: a TEST-NET address, only
+/// ever written into messages (nothing is sent to it).
+const PUBLIC: &str = "198.51.100.7";
+
+fn wire(msg: &Message) -> String {
+    let bytes = match msg {
+        Message::Request(r) => r.to_bytes(),
+        Message::Response(r) => r.to_bytes(),
+    };
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Asserts that `msg`, sent by the server toward a trunk, shows the public address: the
+/// Via sent-by of a request (with rport), every Contact, the SDP's c= and o= lines; and
+/// the server's own address (127.0.0.1) nowhere.
+fn assert_public(msg: &Message, what: &str) {
+    let text = wire(msg);
+    assert!(
+        !text.contains("127.0.0.1"),
+        "{what}: the local address leaked:\n{text}"
+    );
+    if let Message::Request(req) = msg {
+        let via = req.top_via().unwrap();
+        assert_eq!(via.host, PUBLIC, "{what}: Via sent-by:\n{text}");
+        assert!(
+            via.params.iter().any(|(name, _)| name == "rport"),
+            "{what}: Via without rport:\n{text}"
+        );
+    }
+    for contact in msg.headers().fields(&HeaderName::Contact) {
+        assert!(
+            contact.contains(&format!("@{PUBLIC}:")),
+            "{what}: Contact {contact}"
+        );
+    }
+    if !msg.body().is_empty() {
+        let conns = sdp_connections(msg.body());
+        assert!(
+            !conns.is_empty() && conns.iter().all(|c| c == PUBLIC),
+            "{what}: SDP c=:\n{text}"
+        );
+        let origin = text.lines().find(|l| l.starts_with("o=")).unwrap_or("");
+        assert!(
+            origin.trim_end().ends_with(&format!("IN IP4 {PUBLIC}")),
+            "{what}: SDP o=:\n{text}"
+        );
+    }
+}
+
+fn request(r: &sip::Request) -> Message {
+    Message::Request(r.clone())
+}
+
+/// A CANCEL for the INVITE a provisional `resp` answers (same Via branch, From, Call-ID
+/// and CSeq number; the To without the callee's tag).
+fn cancel_for_response(resp: &Response, uri: &str) -> Vec<u8> {
+    let h = |name: HeaderName| resp.headers.get(&name).unwrap().to_owned();
+    let mut to = resp.to_header().unwrap();
+    to.remove_param("tag");
+    format!(
+        "CANCEL {uri} SIP/2.0\r\nVia: {}\r\nMax-Forwards: 70\r\nFrom: {}\r\nTo: {to}\r\n\
+Call-ID: {}\r\nCSeq: {} CANCEL\r\nContent-Length: 0\r\n\r\n",
+        h(HeaderName::Via),
+        h(HeaderName::From),
+        h(HeaderName::CallId),
+        resp.cseq().unwrap().seq,
+    )
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn every_message_of_a_call_out_shows_the_public_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, udp) = server(&dir, (46100, 46199), Some(PUBLIC.parse().unwrap()), None).await;
+    let mut acme = provider("127.0.0.6", udp).await;
+    server
+        .store
+        .add_trunk(&trunk("acme", acme.local()))
+        .await
+        .unwrap();
+    server
+        .store
+        .add_route("_1NXXNXXXXXX", &["acme".to_owned()], 0, "+", None)
+        .await
+        .unwrap();
+    let mut alice = registered(udp, "1001", "alice-secret").await;
+    let a_rtp = rtp_socket().await;
+    let p_rtp = rtp_socket().await;
+
+    // An answered call (bridged: our own offer) hung up from our side.
+    let mut a = CallerDialog::new(alice.conn.local(), "1001", "12125550199");
+    let offer = sdp("alice", a_rtp.local_addr().unwrap(), "sendrecv");
+    invite_with_auth(
+        &mut alice.conn,
+        &mut a,
+        "1001",
+        "alice-secret",
+        Some(&offer),
+        "",
+    )
+    .await;
+    let inv = request_of(&mut acme, Method::Invite).await.expect("INVITE");
+    assert_public(&request(&inv), "INVITE");
+    let p = provider_dialog(acme.local(), &inv);
+    acme.send(&p.respond(&inv, 180, None)).await;
+    let answer = pcmu_sdp(p_rtp.local_addr().unwrap(), "RTP/AVP", None);
+    acme.send(&p.respond(&inv, 200, Some(answer))).await;
+    let ack = request_of(&mut acme, Method::Ack).await.expect("ACK");
+    assert_public(&request(&ack), "ACK of the 2xx");
+    let ok = final_for(&mut alice.conn, Method::Invite).await;
+    assert_eq!(ok.status, 200);
+    a.on_2xx(&ok);
+    alice.conn.send(&a.ack(None)).await;
+    alice.conn.send(&a.request("BYE", None)).await;
+    let bye = request_of(&mut acme, Method::Bye).await.expect("BYE");
+    assert_public(&request(&bye), "BYE");
+    acme.send(&p.respond(&bye, 200, None)).await;
+    assert_eq!(final_for(&mut alice.conn, Method::Bye).await.status, 200);
+
+    // A call without an offer (relayed: the provider offers, alice answers in her ACK),
+    // held and hung up from our side: the ACK carries our SDP, the re-INVITE crosses.
+    let mut a = CallerDialog::new(alice.conn.local(), "1001", "12125550199");
+    invite_with_auth(&mut alice.conn, &mut a, "1001", "alice-secret", None, "").await;
+    let inv = request_of(&mut acme, Method::Invite).await.expect("INVITE");
+    assert!(inv.body.is_empty(), "no offer: {inv:?}");
+    assert_public(&request(&inv), "offerless INVITE");
+    let p = provider_dialog(acme.local(), &inv);
+    let provider_offer = pcmu_sdp(p_rtp.local_addr().unwrap(), "RTP/AVP", None);
+    acme.send(&p.respond(&inv, 200, Some(provider_offer))).await;
+    let ok = final_for(&mut alice.conn, Method::Invite).await;
+    assert_eq!(ok.status, 200);
+    a.on_2xx(&ok);
+    let alice_answer = sdp("alice", a_rtp.local_addr().unwrap(), "sendrecv");
+    alice.conn.send(&a.ack(Some(&alice_answer))).await;
+    let ack = request_of(&mut acme, Method::Ack).await.expect("ACK");
+    assert!(!ack.body.is_empty(), "the answer in the ACK: {ack:?}");
+    assert_public(&request(&ack), "ACK with the answer");
+
+    let hold = sdp("alice", a_rtp.local_addr().unwrap(), "sendonly");
+    alice.conn.send(&a.request("INVITE", Some(&hold))).await;
+    let reinv = request_of(&mut acme, Method::Invite)
+        .await
+        .expect("the hold reaches the provider");
+    assert!(
+        reinv.headers.get(&HeaderName::Contact).is_some() && !reinv.body.is_empty(),
+        "a re-INVITE with Contact and SDP: {reinv:?}"
+    );
+    assert_public(&request(&reinv), "re-INVITE");
+    let held =
+        pcmu_sdp(p_rtp.local_addr().unwrap(), "RTP/AVP", None).replace("a=sendrecv", "a=recvonly");
+    acme.send(&p.respond(&reinv, 200, Some(held))).await;
+    let ack = request_of(&mut acme, Method::Ack)
+        .await
+        .expect("ACK of the re-INVITE");
+    assert_public(&request(&ack), "ACK of the re-INVITE");
+    assert_eq!(final_for(&mut alice.conn, Method::Invite).await.status, 200);
+    alice.conn.send(&a.ack(None)).await;
+    alice.conn.send(&a.request("BYE", None)).await;
+    let bye = request_of(&mut acme, Method::Bye).await.expect("BYE");
+    assert_public(&request(&bye), "BYE after the hold");
+    acme.send(&p.respond(&bye, 200, None)).await;
+    assert_eq!(final_for(&mut alice.conn, Method::Bye).await.status, 200);
+
+    // Cancelled while it rings: the CANCEL and the ACK of the 487 too.
+    let mut a = CallerDialog::new(alice.conn.local(), "1001", "12125550199");
+    invite_with_auth(
+        &mut alice.conn,
+        &mut a,
+        "1001",
+        "alice-secret",
+        Some(&offer),
+        "",
+    )
+    .await;
+    let inv = request_of(&mut acme, Method::Invite).await.expect("INVITE");
+    let p = provider_dialog(acme.local(), &inv);
+    acme.send(&p.respond(&inv, 180, None)).await;
+    let ringing = loop {
+        let r = next_response(&mut alice.conn).await;
+        if r.status == 180 {
+            break r;
+        }
+    };
+    let uri = format!("sip:12125550199@{}", common::DOMAIN);
+    alice.conn.send(&cancel_for_response(&ringing, &uri)).await;
+    let cancel = request_of(&mut acme, Method::Cancel)
+        .await
+        .expect("CANCEL reaches the provider");
+    assert_public(&request(&cancel), "CANCEL");
+    acme.send(&p.respond(&cancel, 200, None)).await;
+    acme.send(&p.respond(&inv, 487, None)).await;
+    let ack = request_of(&mut acme, Method::Ack)
+        .await
+        .expect("ACK of the 487");
+    assert_public(&request(&ack), "ACK of the 487");
+    assert_eq!(final_for(&mut alice.conn, Method::Invite).await.status, 487);
+}
+
+#[tokio::test]
+async fn a_call_in_from_a_trunk_is_answered_with_the_public_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, udp) = server(&dir, (46200, 46299), Some(PUBLIC.parse().unwrap()), None).await;
+    let mut carrier = provider("127.0.0.7", udp).await;
+    let mut t = trunk("carrier", carrier.local());
+    t.allow = vec![Cidr {
+        addr: carrier.local().ip(),
+        prefix: 32,
+    }];
+    server.store.add_trunk(&t).await.unwrap();
+    server
+        .store
+        .add_did(&Did {
+            number: "+12125550100".into(),
+            trunk: "carrier".into(),
+            to: vec!["1001".into()],
+            failover: None,
+        })
+        .await
+        .unwrap();
+    let mut alice = registered(udp, "1001", "alice-secret").await;
+    let_trunks_settle().await;
+    let c_rtp = rtp_socket().await;
+    let a_rtp = rtp_socket().await;
+
+    let mut call = CallerDialog::new(carrier.local(), "+13125559999", "2125550100");
+    let offer = sdp("carrier", c_rtp.local_addr().unwrap(), "sendrecv");
+    carrier.send(&call.invite(Some(&offer), "", None)).await;
+    let inv = request_of(&mut alice.conn, Method::Invite)
+        .await
+        .expect("the DID rings 1001");
+    let mut b = CalleeDialog::new(&alice, &inv);
+    alice.conn.send(&b.respond(&inv, 180, None)).await;
+    let answer = sdp("alice", a_rtp.local_addr().unwrap(), "sendrecv");
+    alice.conn.send(&b.respond(&inv, 200, Some(answer))).await;
+    request_of(&mut alice.conn, Method::Ack).await.expect("ACK");
+
+    let mut statuses = Vec::new();
+    let ok = loop {
+        let r = next_response(&mut carrier).await;
+        statuses.push(r.status);
+        if r.status > 100 {
+            assert!(
+                r.headers.get(&HeaderName::Contact).is_some(),
+                "{} with a Contact",
+                r.status
+            );
+            assert_public(&Message::Response(r.clone()), &format!("our {}", r.status));
+        }
+        if r.status >= 200 {
+            break r;
+        }
+    };
+    assert_eq!(ok.status, 200, "{statuses:?}");
+    assert!(statuses.contains(&180), "{statuses:?}");
+    assert!(!ok.body.is_empty(), "the 200 answers the offer");
+    call.on_2xx(&ok);
+    assert!(
+        call.remote_target
+            .as_deref()
+            .is_some_and(|t| t.contains(PUBLIC)),
+        "{:?}",
+        call.remote_target
+    );
+    carrier.send(&call.ack(None)).await;
+
+    // 1001 holds: the re-INVITE toward the trunk and our ACK of its answer.
+    let hold = sdp("alice", a_rtp.local_addr().unwrap(), "sendonly");
+    alice.conn.send(&b.request("INVITE", Some(&hold))).await;
+    let reinv = request_of(&mut carrier, Method::Invite)
+        .await
+        .expect("the hold reaches the carrier");
+    assert_public(&request(&reinv), "re-INVITE toward the carrier");
+    let held = sdp("carrier", c_rtp.local_addr().unwrap(), "recvonly");
+    carrier
+        .send(&answer_for(
+            &reinv,
+            200,
+            &call.tag,
+            &call.contact(),
+            Some(held),
+        ))
+        .await;
+    let ack = request_of(&mut carrier, Method::Ack)
+        .await
+        .expect("ACK of the re-INVITE");
+    assert_public(&request(&ack), "ACK toward the carrier");
+    assert_eq!(final_for(&mut alice.conn, Method::Invite).await.status, 200);
+    alice.conn.send(&b.ack(None)).await;
+
+    // The carrier hangs up: its BYE (sent to our public Contact) is answered as it should.
+    let bye_bytes = call.request("BYE", None);
+    let sent_bye = match sip::parse_message(&bye_bytes).unwrap() {
+        Message::Request(r) => r,
+        Message::Response(_) => unreachable!(),
+    };
+    assert!(
+        sent_bye.uri.to_string().contains(PUBLIC),
+        "{}",
+        sent_bye.uri
+    );
+    carrier.send(&bye_bytes).await;
+    let to_alice = request_of(&mut alice.conn, Method::Bye)
+        .await
+        .expect("BYE reaches 1001");
+    alice.conn.send(&b.respond(&to_alice, 200, None)).await;
+    let done = final_for(&mut carrier, Method::Bye).await;
+    assert_eq!(done.status, 200, "{done:?}");
+    let (back, sent) = (done.top_via().unwrap(), sent_bye.top_via().unwrap());
+    assert_eq!(
+        (&back.host, back.port, back.param("branch")),
+        (&sent.host, sent.port, sent.param("branch")),
+        "the carrier's own Via comes back"
+    );
+    assert_eq!(done.call_id().unwrap(), call.call_id);
+    assert_eq!(done.to_tag(), call.remote_tag, "our tag");
+    assert_eq!(done.cseq().unwrap().seq, sent_bye.cseq().unwrap().seq);
+    assert_public(&Message::Response(done), "200 for the BYE");
+    drop(server);
 }

@@ -362,3 +362,58 @@ async fn inbound_did_rings_the_extension_and_strangers_are_refused() {
         "nothing rang"
     );
 }
+
+/// An access code (`9` + the number, stripped by the route) is not part of the number the
+/// class of service judges: a national caller reaches `9` + a national number, and still
+/// cannot reach `9` + an international one.
+#[tokio::test]
+async fn access_code_routes_judge_the_number_behind_the_code() {
+    let (server, udp, _dir) = server_with((43300, 43399)).await;
+    let mut carrier = provider("127.0.0.4", udp).await;
+    server
+        .store
+        .add_trunk(&trunk("carrier", local(&carrier)))
+        .await
+        .unwrap();
+    server
+        .store
+        .add_route("_9X.", &["carrier".to_owned()], 1, "+", None)
+        .await
+        .unwrap();
+    let mut alice = registered(udp, "1001", "alice-secret").await;
+
+    let mut abroad = CallerDialog::new(alice.conn.local(), "1001", "9011442071234567");
+    invite_with_auth(
+        &mut alice.conn,
+        &mut abroad,
+        "1001",
+        "alice-secret",
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(final_for(&mut alice.conn, Method::Invite).await.status, 403);
+
+    let mut national = CallerDialog::new(alice.conn.local(), "1001", "912125550199");
+    invite_with_auth(
+        &mut alice.conn,
+        &mut national,
+        "1001",
+        "alice-secret",
+        None,
+        "",
+    )
+    .await;
+    let inv = request_of(&mut carrier, Method::Invite)
+        .await
+        .expect("the national number reaches the trunk");
+    assert_eq!(
+        inv.uri.to_string(),
+        format!("sip:+12125550199@{}", local(&carrier))
+    );
+    carrier
+        .send(&answer_for(&inv, 486, &token(), "sip:p@127.0.0.4", None))
+        .await;
+    assert_eq!(final_for(&mut alice.conn, Method::Invite).await.status, 486);
+    server.shutdown().await;
+}

@@ -2,7 +2,9 @@
 //! (401) then accepts with a shorter expiry, one that refuses (403), one that never answers
 //! (the REGISTER is retransmitted, then given up after Timer F with a backoff), OPTIONS
 //! health checks (200 marks reachable, two 503s unreachable), a TCP trunk whose provider
-//! refuses the connection (TCP/TLS trunks that connect: tests/trunk_tls.rs), and what `switchboard trunk list` prints from the stored status.
+//! refuses the connection (TCP/TLS trunks that connect: tests/trunk_tls.rs; that lose
+//! their connection: tests/trunk_reconnect.rs), and what `switchboard trunk list` prints
+//! from the stored status.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;

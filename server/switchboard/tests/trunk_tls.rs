@@ -2,10 +2,13 @@
 //! provider's certificate; the trunk that names the CA file connects, registers through a
 //! 401 challenge and carries an outbound call over the same connection; the same trunk
 //! without the CA (the system's roots) refuses the provider's certificate and says so as its
-//! last error; a TCP trunk registers over a plain connection.
+//! last error; a TCP trunk registers over a plain connection. Both put the server's own
+//! listener for their transport (TLS, TCP) in the REGISTER's Contact.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+#[path = "common/trunk.rs"]
+mod trunk_helpers;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -18,101 +21,55 @@ use pbx::trunk::registration::RegistrationStatus;
 use pbx::trunk::{SrtpPolicy, Trunk, TrunkRegistration, TrunkTransport};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use sip::framer::{Framed, StreamFramer};
-use sip::{HeaderName, Message, Method, Request, Response};
-use switchboard::RunningServer;
+use sip::{HeaderName, Method, Response};
 use switchboard::trunks::TrunkLive;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
+use trunk_helpers::{StreamPeer, contact_port, trunk_live_until};
 
 const USER: &str = "tls-user";
 const PASSWORD: &str = "tls-secret-7";
 /// The providers' address: not the phones' 127.0.0.1, which would make them the trunk's.
 const PROVIDER_IP: &str = "127.0.0.5";
 
-/// A provider's end of one stream connection.
-struct StreamPeer {
-    io: Box<dyn Io>,
-    framer: StreamFramer,
-}
-
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
-
-impl StreamPeer {
-    fn new(io: impl Io + 'static) -> StreamPeer {
-        StreamPeer {
-            io: Box::new(io),
-            framer: StreamFramer::new(),
-        }
-    }
-
-    /// The next request (keepalives skipped), within 10 s.
-    async fn request(&mut self) -> Request {
-        let mut buf = vec![0u8; 16 * 1024];
-        loop {
-            while let Some(item) = self.framer.next() {
-                if let Ok(Framed::Message(Message::Request(req))) = item {
-                    return req;
-                }
-            }
-            let n = tokio::time::timeout(Duration::from_secs(10), self.io.read(&mut buf))
-                .await
-                .expect("a request within 10 s")
-                .unwrap();
-            assert!(n > 0, "the server closed the connection");
-            self.framer.push(&buf[..n]);
-        }
-    }
-
-    async fn expect(&mut self, method: Method) -> Request {
-        let req = self.request().await;
-        assert_eq!(req.method, method, "{req:?}");
-        req
-    }
-
-    async fn send(&mut self, bytes: &[u8]) {
-        self.io.write_all(bytes).await.unwrap();
-        self.io.flush().await.unwrap();
-    }
-
-    /// Challenges the first REGISTER, accepts the second (checking its credentials).
-    async fn register_with_challenge(&mut self, transport: &str) {
-        let first = self.expect(Method::Register).await;
-        let via = first.top_via().unwrap();
-        assert_eq!(via.transport, transport);
-        let contact = first.headers.get(&HeaderName::Contact).unwrap().to_owned();
-        let param = format!(";transport={}", transport.to_ascii_lowercase());
-        assert!(contact.contains(&param), "{contact}");
-        let challenge = sip::digest::Challenge::new(
-            "provider.example",
-            "n0nce-tls",
+/// Challenges the first REGISTER, accepts the second (checking its credentials); returns
+/// the Contact they carried.
+async fn register_with_challenge(peer: &mut StreamPeer, transport: &str) -> String {
+    let first = peer.expect(Method::Register).await;
+    let via = first.top_via().unwrap();
+    assert_eq!(via.transport, transport);
+    let contact = first.headers.get(&HeaderName::Contact).unwrap().to_owned();
+    let param = format!(";transport={}", transport.to_ascii_lowercase());
+    assert!(contact.contains(&param), "{contact}");
+    let challenge =
+        sip::digest::Challenge::new("provider.example", "n0nce-tls", sip::digest::Algorithm::Md5);
+    let mut unauthorized = Response::for_request(&first, 401, "Unauthorized");
+    unauthorized
+        .headers
+        .push(HeaderName::WwwAuthenticate, challenge.to_string());
+    peer.send(&unauthorized.to_bytes()).await;
+    let second = peer.expect(Method::Register).await;
+    assert_eq!(
+        second.headers.get(&HeaderName::Contact),
+        Some(contact.as_str())
+    );
+    let auth = second.headers.get(&HeaderName::Authorization).unwrap();
+    let creds = sip::digest::Credentials::parse(auth).unwrap();
+    assert!(sip::digest::verify(
+        &creds,
+        "REGISTER",
+        &sip::digest::ha1(
             sip::digest::Algorithm::Md5,
-        );
-        let mut unauthorized = Response::for_request(&first, 401, "Unauthorized");
-        unauthorized
-            .headers
-            .push(HeaderName::WwwAuthenticate, challenge.to_string());
-        self.send(&unauthorized.to_bytes()).await;
-        let second = self.expect(Method::Register).await;
-        let auth = second.headers.get(&HeaderName::Authorization).unwrap();
-        let creds = sip::digest::Credentials::parse(auth).unwrap();
-        assert!(sip::digest::verify(
-            &creds,
-            "REGISTER",
-            &sip::digest::ha1(
-                sip::digest::Algorithm::Md5,
-                USER,
-                "provider.example",
-                PASSWORD
-            )
-        ));
-        let mut ok = Response::for_request(&second, 200, "OK");
-        ok.headers
-            .push(HeaderName::Contact, format!("{contact};expires=300"));
-        self.send(&ok.to_bytes()).await;
-    }
+            USER,
+            "provider.example",
+            PASSWORD
+        )
+    ));
+    let mut ok = Response::for_request(&second, 200, "OK");
+    ok.headers
+        .push(HeaderName::Contact, format!("{contact};expires=300"));
+    peer.send(&ok.to_bytes()).await;
+    contact
 }
 
 /// A CA and a certificate for `PROVIDER_IP` it signed: (CA PEM, server config).
@@ -159,26 +116,6 @@ fn trunk(name: &str, port: u16, transport: TrunkTransport, ca_file: Option<&Path
     }
 }
 
-async fn live_until(
-    server: &RunningServer,
-    name: &str,
-    what: &str,
-    check: impl Fn(&TrunkLive) -> bool,
-) -> TrunkLive {
-    for _ in 0..100 {
-        if let Some(live) = server.trunks().live(name)
-            && check(&live)
-        {
-            return live;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!(
-        "trunk {name}: never {what}: {:?}",
-        server.trunks().live(name)
-    );
-}
-
 fn registered_now(live: &TrunkLive) -> bool {
     matches!(
         live.registration,
@@ -212,8 +149,17 @@ async fn a_tls_trunk_with_its_ca_registers_and_calls_out_over_the_connection() {
         .unwrap();
     let stream = TlsAcceptor::from(tls_config).accept(tcp).await.unwrap();
     let mut provider = StreamPeer::new(stream);
-    provider.register_with_challenge("TLS").await;
-    live_until(&server, "secure", "registered", registered_now).await;
+    let contact = register_with_challenge(&mut provider, "TLS").await;
+    assert_eq!(
+        contact_port(&contact),
+        server.sip_tls.map(|a| a.port()),
+        "our TLS listener, where the provider can reach us: {contact}"
+    );
+    assert!(
+        contact.starts_with(&format!("<sip:{USER}@127.0.0.1:")),
+        "{contact}"
+    );
+    trunk_live_until(&server, "secure", "registered", registered_now).await;
 
     // A call out: the INVITE comes over the connection the trunk registered over.
     let mut alice = registered(udp, "1001", "alice-secret").await;
@@ -274,7 +220,7 @@ async fn a_tls_trunk_without_the_ca_refuses_the_certificate() {
     let server = boot(test_config(dir.path(), None, 0)).await;
     let t = trunk("untrusted", port, TrunkTransport::Tls, None);
     server.store.add_trunk(&t).await.unwrap();
-    let live = live_until(&server, "untrusted", "failing", |l| l.last_error.is_some()).await;
+    let live = trunk_live_until(&server, "untrusted", "failing", |l| l.last_error.is_some()).await;
     let error = live.last_error.clone().unwrap_or_default();
     assert!(error.contains("certificate"), "{error}");
     assert!(!registered_now(&live));
@@ -289,13 +235,14 @@ async fn a_tcp_trunk_registers() {
     let server = boot(test_config(dir.path(), None, 0)).await;
     let t = trunk("plain", port, TrunkTransport::Tcp, None);
     server.store.add_trunk(&t).await.unwrap();
-    let (tcp, _) = tokio::time::timeout(Duration::from_secs(10), listener.accept())
-        .await
-        .expect("the trunk connects")
-        .unwrap();
-    let mut provider = StreamPeer::new(tcp);
-    provider.register_with_challenge("TCP").await;
-    let live = live_until(&server, "plain", "registered", registered_now).await;
+    let mut provider = StreamPeer::accept_tcp(&listener).await;
+    let contact = register_with_challenge(&mut provider, "TCP").await;
+    assert_eq!(
+        contact_port(&contact),
+        server.sip_tcp.map(|a| a.port()),
+        "our TCP listener, not the connection's port: {contact}"
+    );
+    let live = trunk_live_until(&server, "plain", "registered", registered_now).await;
     assert_eq!(live.last_error, None);
     server.shutdown().await;
 }

@@ -18,6 +18,13 @@
 //! - Any other failure (4xx-6xx, no response) waits 30 s, doubling up to 10 min, shortened
 //!   by the caller's jitter, and at least as long as a Retry-After (capped at an hour).
 //! - `stop` removes the binding (Expires: 0) if one may exist, then goes quiet.
+//! - Over TCP/TLS the binding lives on a connection. `connection_lost` says it closed: a
+//!   REGISTER under way over it has failed (the backoff above follows), a registration held
+//!   is renewed at once over the new connection the binary opens (not before `MIN_REFRESH`
+//!   after the last success, so a provider dropping every connection is not hammered), and a
+//!   failure's wait stands. `refresh_now` renews at once whatever the state: the provider
+//!   moved to another address. Both keep the Call-ID and raise the CSeq; `set_contact`
+//!   follows a Contact that changed with the flow.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -239,6 +246,9 @@ pub struct TrunkRegistrar {
     challenges_seen: u32,
     /// Until when the provider may hold a binding of ours (what `stop` must remove).
     bound_until: Option<Instant>,
+    /// The last 2xx to a REGISTER: a renewal after a lost connection waits until
+    /// `MIN_REFRESH` after it.
+    registered_at: Option<Instant>,
     backoff: Backoff,
     last_error: Option<FailReason>,
 }
@@ -282,6 +292,7 @@ impl TrunkRegistrar {
             proxy: None,
             challenges_seen: 0,
             bound_until: None,
+            registered_at: None,
             backoff,
             last_error: None,
         })
@@ -303,6 +314,61 @@ impl TrunkRegistrar {
         if self.in_flight.is_none() {
             self.after_stop(now);
         }
+    }
+
+    /// Registers again now over a new flow (the provider's address changed), keeping the
+    /// Call-ID and raising the CSeq. A REGISTER under way is abandoned (an answer to it no
+    /// longer matches the CSeq and is ignored); a failure's wait is cut short. Nothing
+    /// happens unless started.
+    pub fn refresh_now(&mut self, now: Instant) {
+        if !self.wanted {
+            return;
+        }
+        self.in_flight = None;
+        self.outbox = None;
+        self.send(now, Kind::Register);
+    }
+
+    /// The connection the registration lives on closed (TCP/TLS). A REGISTER under way over
+    /// it has failed; a registration held is renewed over the next connection, at once or
+    /// `MIN_REFRESH` after the last success, whichever is later; a failure's wait stands.
+    pub fn connection_lost(&mut self, now: Instant) {
+        if self.in_flight.is_some() {
+            self.handle_failure(now);
+            return;
+        }
+        if !self.wanted {
+            return;
+        }
+        if let Phase::Registered { refresh_at, .. } = &mut self.phase {
+            let earliest = self.registered_at.map_or(now, |at| later(at, MIN_REFRESH));
+            if now >= earliest {
+                self.send(now, Kind::Register);
+            } else {
+                *refresh_at = earliest.min(*refresh_at);
+            }
+        }
+    }
+
+    /// Our Contact changed with the flow toward the provider (a new connection's port, a
+    /// new local address). A REGISTER queued but not yet polled is rebuilt with it, under
+    /// the same CSeq.
+    pub fn set_contact(&mut self, contact: &str) -> Result<(), TrunkConfigError> {
+        let parsed = NameAddr::parse(contact)
+            .map_err(|_| TrunkConfigError::BadContact(contact.to_owned()))?;
+        self.contact = parsed;
+        self.config.contact = contact.to_owned();
+        if self.outbox.is_some()
+            && let Some(expires) = self.in_flight.as_ref().map(|f| f.expires)
+        {
+            self.outbox = Some(self.build(expires));
+        }
+        Ok(())
+    }
+
+    /// The Contact our REGISTERs carry.
+    pub fn contact(&self) -> &str {
+        &self.config.contact
     }
 
     /// A response from the client transaction of our REGISTER. False when it is not ours
@@ -377,6 +443,11 @@ impl TrunkRegistrar {
     /// transaction layer.
     pub fn poll_request(&mut self) -> Option<Request> {
         self.outbox.take()
+    }
+
+    /// Whether `poll_request` has a REGISTER to give (the binary opens a flow first).
+    pub fn has_request(&self) -> bool {
+        self.outbox.is_some()
     }
 
     /// When `handle_timeout` must be called next.
@@ -523,6 +594,7 @@ impl TrunkRegistrar {
             return;
         }
         self.backoff.reset();
+        self.registered_at = Some(now);
         let granted = Duration::from_secs(u64::from(granted));
         let until = later(now, granted);
         self.bound_until = Some(until);

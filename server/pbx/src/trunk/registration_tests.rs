@@ -843,3 +843,147 @@ fn configuration_from_a_trunk() {
         Some(TrunkConfigError::BadContact(_))
     ));
 }
+
+#[test]
+fn refresh_now_registers_at_once_keeping_the_call_id() {
+    let t0 = Instant::now();
+    let mut r = TrunkRegistrar::new(config()).unwrap_or_else(|e| panic!("{e}"));
+    r.refresh_now(t0);
+    assert!(r.poll_request().is_none(), "not started: nothing");
+    r.start(t0);
+    registered(&mut r, t0, 3600);
+    let t1 = t0 + secs(60);
+    r.refresh_now(t1);
+    assert!(r.has_request());
+    let renewal = sent(&mut r);
+    assert!(!r.has_request());
+    assert_eq!(get(&renewal, &HeaderName::CallId), Some("reg-call-1"));
+    assert_eq!(cseq(&renewal), 3);
+    let c = credentials(&renewal, &HeaderName::Authorization);
+    assert_eq!(
+        (c.nonce.as_str(), c.nc),
+        ("n1", Some(2)),
+        "the nonce is reused"
+    );
+    assert_eq!(
+        r.status(),
+        RegistrationStatus::Registered {
+            until: t0 + secs(3600)
+        },
+        "still registered while the renewal is out"
+    );
+    r.handle_response(t1, &reply(&renewal, 200, &[(HeaderName::Expires, "3600")]));
+    assert_eq!(
+        r.status(),
+        RegistrationStatus::Registered {
+            until: t1 + secs(3600)
+        }
+    );
+}
+
+#[test]
+fn refresh_now_abandons_the_register_under_way_and_skips_a_wait() {
+    let t0 = Instant::now();
+    let mut r = started(t0);
+    let first = sent(&mut r);
+    r.refresh_now(t0 + secs(1));
+    let second = sent(&mut r);
+    assert_eq!(cseq(&second), cseq(&first) + 1);
+    assert!(
+        !r.handle_response(t0 + secs(2), &reply(&first, 200, &[])),
+        "an answer to the abandoned REGISTER is not ours"
+    );
+    assert_eq!(r.status(), RegistrationStatus::Registering);
+    r.handle_response(t0 + secs(2), &reply(&second, 403, &[]));
+    assert!(matches!(r.status(), RegistrationStatus::Failed { .. }));
+    let t1 = t0 + secs(3);
+    r.refresh_now(t1);
+    let third = sent(&mut r);
+    assert_eq!(cseq(&third), cseq(&second) + 1);
+    assert_eq!(r.status(), RegistrationStatus::Registering);
+    assert_eq!(r.poll_timeout(), Some(t1 + RESPONSE_GUARD));
+}
+
+#[test]
+fn a_lost_connection_renews_a_held_registration_at_once() {
+    let t0 = Instant::now();
+    let mut r = started(t0);
+    registered(&mut r, t0, 3600);
+    let t1 = t0 + secs(20);
+    r.connection_lost(t1);
+    let renewal = sent(&mut r);
+    assert_eq!(get(&renewal, &HeaderName::CallId), Some("reg-call-1"));
+    assert_eq!(cseq(&renewal), 3);
+    assert!(matches!(r.status(), RegistrationStatus::Registered { .. }));
+    r.handle_response(t1, &reply(&renewal, 200, &[(HeaderName::Expires, "3600")]));
+    assert_eq!(
+        r.status(),
+        RegistrationStatus::Registered {
+            until: t1 + secs(3600)
+        }
+    );
+}
+
+#[test]
+fn a_connection_lost_right_after_a_success_is_renewed_after_the_floor() {
+    let t0 = Instant::now();
+    let mut r = started(t0);
+    registered(&mut r, t0, 3600);
+    r.connection_lost(t0 + secs(1));
+    assert!(r.poll_request().is_none(), "not again within MIN_REFRESH");
+    assert_eq!(r.poll_timeout(), Some(t0 + MIN_REFRESH));
+    r.handle_timeout(t0 + MIN_REFRESH);
+    assert_eq!(cseq(&sent(&mut r)), 3);
+}
+
+#[test]
+fn a_lost_connection_fails_the_register_under_way_and_keeps_a_wait() {
+    let t0 = Instant::now();
+    let mut r = started(t0);
+    sent(&mut r);
+    let t1 = t0 + secs(2);
+    r.connection_lost(t1);
+    assert!(r.poll_request().is_none());
+    assert_eq!(
+        r.status(),
+        RegistrationStatus::Failed {
+            reason: FailReason::NoResponse,
+            retry_at: t1 + FIRST_RETRY
+        }
+    );
+    // Losing the next connection too does not cut the wait short.
+    r.connection_lost(t1 + secs(3));
+    assert!(
+        r.poll_request().is_none(),
+        "a dead provider is not hammered"
+    );
+    assert_eq!(r.poll_timeout(), Some(t1 + FIRST_RETRY));
+    let mut stopped = TrunkRegistrar::new(config()).unwrap_or_else(|e| panic!("{e}"));
+    stopped.connection_lost(t1);
+    assert!(stopped.poll_request().is_none() && stopped.poll_timeout().is_none());
+}
+
+#[test]
+fn a_new_contact_rebuilds_the_queued_register_and_is_matched_in_the_200() {
+    let t0 = Instant::now();
+    let mut r = started(t0);
+    assert!(r.set_contact("not a contact <").is_err());
+    r.set_contact("<sip:acme@198.51.100.7:40123;transport=tcp>")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.contact(), "<sip:acme@198.51.100.7:40123;transport=tcp>");
+    let req = sent(&mut r);
+    assert_eq!(cseq(&req), 1, "same CSeq: it was never sent");
+    assert_eq!(
+        get(&req, &HeaderName::Contact),
+        Some("<sip:acme@198.51.100.7:40123;transport=tcp>")
+    );
+    let contacts = "<sip:other@192.0.2.1>;expires=900, \
+                    <sip:acme@198.51.100.7:40123;transport=tcp>;expires=120";
+    r.handle_response(t0, &reply(&req, 200, &[(HeaderName::Contact, contacts)]));
+    assert_eq!(
+        r.status(),
+        RegistrationStatus::Registered {
+            until: t0 + secs(120)
+        }
+    );
+}

@@ -70,6 +70,10 @@ pub enum Skip {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboundPlan {
     pub route_id: i64,
+    /// The dialed number without the route's stripped digits (an access code such as `9`)
+    /// and before its prepend (provider formatting such as `+`): the number the caller
+    /// really asked for, which the class of service judges.
+    pub dialed: String,
     /// In the route's order; empty when every trunk was skipped (answer 503).
     pub candidates: Vec<Candidate>,
     pub skipped: Vec<(String, Skip)>,
@@ -115,6 +119,7 @@ pub fn plan_outbound(
         })?;
     let mut plan = OutboundPlan {
         route_id: route.id,
+        dialed: manipulate(&number, route.strip, ""),
         candidates: Vec::new(),
         skipped: Vec::new(),
     };

@@ -116,6 +116,7 @@ fn down_full_and_unknown_trunks_are_skipped() {
         plan,
         Some(OutboundPlan {
             route_id: 1,
+            dialed: "5551234".into(),
             candidates: vec![
                 Candidate {
                     trunk: "c".into(),
@@ -249,4 +250,27 @@ fn e164_normalization() {
     for (number, cc, want) in cases {
         assert_eq!(e164(number, cc).as_deref(), want, "{number} in {cc}");
     }
+}
+
+#[test]
+fn the_dialed_number_leaves_out_the_access_code_but_not_the_prepend() {
+    let routes = [
+        route(1, 1, "_9X.", &["a"], 1, "+"),
+        route(2, 2, "_011.", &["a"], 0, ""),
+    ];
+    let map = states(&[("a", up(0, None))]);
+    let dialed = |n: &str| plan_outbound(n, &routes, &|t| map.get(t).copied()).map(|p| p.dialed);
+    assert_eq!(dialed("912125550199").as_deref(), Some("12125550199"));
+    assert_eq!(
+        dialed("9011442071234567").as_deref(),
+        Some("011442071234567")
+    );
+    assert_eq!(
+        dialed("011442071234567").as_deref(),
+        Some("011442071234567")
+    );
+    assert_eq!(
+        crate::dialplan::classify(&dialed("912125550199").unwrap_or_default()),
+        crate::CallClass::National
+    );
 }

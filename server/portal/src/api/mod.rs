@@ -5,10 +5,12 @@
 
 mod cdrs;
 mod dialplan;
+mod dids;
 mod extensions;
 mod json;
 mod live;
 mod me;
+mod routes;
 mod session;
 pub(crate) mod time;
 mod tokens;
@@ -16,7 +18,7 @@ mod trunks;
 mod users;
 
 use axum::Router;
-use axum::routing::{any, delete, get, post};
+use axum::routing::{any, delete, get, patch, post};
 
 pub(crate) use cdrs::filter_from_query;
 
@@ -67,13 +69,16 @@ pub(crate) fn routes() -> Router<AppState> {
                 .patch(trunks::update_trunk)
                 .delete(trunks::remove_trunk),
         )
-        .route("/api/dids", get(trunks::list_dids).post(trunks::add_did))
-        .route("/api/dids/{number}", delete(trunks::remove_did))
+        .route("/api/dids", get(dids::list).post(dids::add))
         .route(
-            "/api/routes",
-            get(trunks::list_routes).post(trunks::add_route),
+            "/api/dids/{number}",
+            patch(dids::update).delete(dids::remove),
         )
-        .route("/api/routes/{id}", delete(trunks::remove_route))
+        .route("/api/routes", get(routes::list).post(routes::add))
+        .route(
+            "/api/routes/{id}",
+            patch(routes::update).delete(routes::remove),
+        )
         .route("/api/tokens", get(tokens::list).post(tokens::create))
         .route("/api/tokens/{id}", delete(tokens::remove))
         .route("/api", any(not_found))

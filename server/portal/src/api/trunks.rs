@@ -1,18 +1,18 @@
-//! `/api/trunks…`, `/api/dids…`, `/api/routes…` (admins): SIP trunks with their live status,
-//! the company numbers that come in on them and the outbound routes. A trunk's password is
-//! accepted on create and change, and never sent back.
+//! `/api/trunks…` (admins): SIP trunks with their live status. A trunk's password is accepted
+//! on create and change, and never sent back. The numbers that come in on them are in
+//! `dids.rs`, the routes that go out through them in `routes.rs`.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use pbx::trunk::{Cidr, Did, OutboundRoute, SrtpPolicy, Trunk, TrunkRegistration};
+use pbx::trunk::{Cidr, SrtpPolicy, Trunk, TrunkRegistration};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::json::{ApiJson, ApiPath, present};
 use crate::AppState;
 use crate::auth::Admin;
-use crate::backend::{NewRoute, TrunkInfo, TrunkRegistrationState};
+use crate::backend::{TrunkInfo, TrunkRegistrationState};
 use crate::error::AppError;
 
 fn trunk_json(info: &TrunkInfo) -> Value {
@@ -55,21 +55,6 @@ fn trunk_json(info: &TrunkInfo) -> Value {
             "last_error": s.last_error,
             "calls": s.calls,
         },
-    })
-}
-
-fn did_json(d: &Did) -> Value {
-    json!({ "number": d.number, "trunk": d.trunk, "to": d.to, "failover": d.failover })
-}
-
-fn route_json(r: &OutboundRoute) -> Value {
-    json!({
-        "id": r.id,
-        "position": r.position,
-        "pattern": r.pattern,
-        "trunks": r.trunks,
-        "strip": r.strip,
-        "prepend": r.prepend,
     })
 }
 
@@ -323,130 +308,5 @@ pub(crate) async fn remove_trunk(
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(no_trunk(&name))
-    }
-}
-
-pub(crate) async fn list_dids(
-    State(state): State<AppState>,
-    _: Admin,
-) -> Result<Json<Vec<Value>>, AppError> {
-    let list = state.backend.dids().await?;
-    Ok(Json(list.iter().map(did_json).collect()))
-}
-
-/// Extensions to ring: a list, or one string (comma-separated, like the CLI's `--to`).
-#[derive(Deserialize)]
-#[serde(untagged)]
-pub(crate) enum Targets {
-    List(Vec<String>),
-    Text(String),
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct DidBody {
-    number: String,
-    trunk: String,
-    to: Targets,
-    #[serde(default)]
-    failover: Option<String>,
-}
-
-pub(crate) async fn add_did(
-    State(state): State<AppState>,
-    _: Admin,
-    ApiJson(body): ApiJson<DidBody>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
-    let to = match body.to {
-        Targets::List(list) => list.into_iter().map(|t| t.trim().to_owned()).collect(),
-        Targets::Text(text) => text
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-            .collect(),
-    };
-    let did = Did {
-        number: body.number.trim().to_owned(),
-        trunk: body.trunk.trim().to_owned(),
-        to,
-        failover: body
-            .failover
-            .map(|f| f.trim().to_owned())
-            .filter(|f| !f.is_empty()),
-    };
-    let shown = did_json(&did);
-    state.backend.add_did(did).await?;
-    Ok((StatusCode::CREATED, Json(shown)))
-}
-
-pub(crate) async fn remove_did(
-    State(state): State<AppState>,
-    _: Admin,
-    ApiPath(number): ApiPath,
-) -> Result<StatusCode, AppError> {
-    if state.backend.remove_did(number.clone()).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(AppError::not_found(format!("No DID {number}.")))
-    }
-}
-
-pub(crate) async fn list_routes(
-    State(state): State<AppState>,
-    _: Admin,
-) -> Result<Json<Vec<Value>>, AppError> {
-    let list = state.backend.outbound_routes().await?;
-    Ok(Json(list.iter().map(route_json).collect()))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RouteBody {
-    pattern: String,
-    trunks: Vec<String>,
-    #[serde(default)]
-    strip: u32,
-    #[serde(default)]
-    prepend: String,
-    #[serde(default)]
-    position: Option<i64>,
-}
-
-pub(crate) async fn add_route(
-    State(state): State<AppState>,
-    _: Admin,
-    ApiJson(body): ApiJson<RouteBody>,
-) -> Result<(StatusCode, Json<Value>), AppError> {
-    if body.position.is_some_and(|p| p < 0) {
-        return Err(AppError::invalid("position: must be 0 or more"));
-    }
-    let id = state
-        .backend
-        .add_outbound_route(NewRoute {
-            pattern: body.pattern.trim().to_owned(),
-            trunks: body.trunks.iter().map(|t| t.trim().to_owned()).collect(),
-            strip: body.strip,
-            prepend: body.prepend.trim().to_owned(),
-            position: body.position,
-        })
-        .await?;
-    let routes = state.backend.outbound_routes().await?;
-    let added = routes
-        .iter()
-        .find(|r| r.id == id)
-        .map_or_else(|| json!({ "id": id }), route_json);
-    Ok((StatusCode::CREATED, Json(added)))
-}
-
-pub(crate) async fn remove_route(
-    State(state): State<AppState>,
-    _: Admin,
-    path: ApiPath,
-) -> Result<StatusCode, AppError> {
-    if state.backend.remove_outbound_route(path.id()?).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(AppError::not_found("No such route."))
     }
 }

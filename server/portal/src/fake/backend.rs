@@ -507,6 +507,10 @@ impl Backend for FakeBackend {
         done(self.state().add_did(did))
     }
 
+    fn update_did(&self, did: Did) -> BoxFuture<'_, BackendResult<()>> {
+        done(self.state().update_did(did))
+    }
+
     fn remove_did(&self, number: String) -> BoxFuture<'_, BackendResult<bool>> {
         ok(self.state().dids.remove(&number).is_some())
     }
@@ -517,6 +521,10 @@ impl Backend for FakeBackend {
 
     fn add_outbound_route(&self, route: NewRoute) -> BoxFuture<'_, BackendResult<i64>> {
         done(self.state().add_route(route))
+    }
+
+    fn update_outbound_route(&self, route: OutboundRoute) -> BoxFuture<'_, BackendResult<()>> {
+        done(self.state().update_route(route))
     }
 
     fn remove_outbound_route(&self, id: i64) -> BoxFuture<'_, BackendResult<bool>> {

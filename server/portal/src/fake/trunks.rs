@@ -179,7 +179,8 @@ impl FakeState {
         Ok(self.trunks.remove(name).is_some())
     }
 
-    pub(super) fn add_did(&mut self, did: Did) -> BackendResult<()> {
+    /// The store's checks of a DID's fields and references (not of its number's novelty).
+    fn check_did(&self, did: &Did) -> BackendResult<()> {
         if !is_dialable(&did.number) {
             return invalid(format!("invalid DID: number {:?}: use digits", did.number));
         }
@@ -192,6 +193,11 @@ impl FakeState {
         if let Some(missing) = did.to.iter().find(|n| !self.extensions.contains_key(*n)) {
             return invalid(format!("no extension {missing}"));
         }
+        Ok(())
+    }
+
+    pub(super) fn add_did(&mut self, did: Did) -> BackendResult<()> {
+        self.check_did(&did)?;
         if self.dids.contains_key(&did.number) {
             return Err(BackendError::Conflict(format!(
                 "DID {} already exists",
@@ -202,38 +208,63 @@ impl FakeState {
         Ok(())
     }
 
-    pub(super) fn add_route(&mut self, route: NewRoute) -> BackendResult<i64> {
-        let pattern_ok = route.pattern.starts_with('_') || is_dialable(&route.pattern);
-        if !pattern_ok {
+    pub(super) fn update_did(&mut self, did: Did) -> BackendResult<()> {
+        if !self.dids.contains_key(&did.number) {
+            return Err(BackendError::NotFound);
+        }
+        self.check_did(&did)?;
+        self.dids.insert(did.number.clone(), did);
+        Ok(())
+    }
+
+    /// The store's checks of a route's pattern and trunks.
+    fn check_route(&self, pattern: &str, trunks: &[String]) -> BackendResult<()> {
+        if !(pattern.starts_with('_') || is_dialable(pattern)) {
             return invalid(format!(
-                "invalid outbound route: pattern {:?}: not a number or a pattern",
-                route.pattern
+                "invalid outbound route: pattern {pattern:?}: not a number or a pattern"
             ));
         }
-        if route.trunks.is_empty() {
+        if trunks.is_empty() {
             return invalid("invalid outbound route: give at least one trunk".into());
         }
-        if let Some(missing) = route.trunks.iter().find(|t| !self.trunks.contains_key(*t)) {
+        if let Some(missing) = trunks.iter().find(|t| !self.trunks.contains_key(*t)) {
             return invalid(format!("no trunk {missing}"));
         }
+        Ok(())
+    }
+
+    pub(super) fn add_route(&mut self, route: NewRoute) -> BackendResult<i64> {
+        self.check_route(&route.pattern, &route.trunks)?;
         let id = self.next_id();
+        self.place_route(OutboundRoute {
+            id,
+            pattern: route.pattern,
+            trunks: route.trunks,
+            strip: route.strip,
+            prepend: route.prepend,
+            position: route.position.unwrap_or(i64::MAX),
+        });
+        Ok(id)
+    }
+
+    pub(super) fn update_route(&mut self, route: OutboundRoute) -> BackendResult<()> {
+        let Some(index) = self.routes.iter().position(|r| r.id == route.id) else {
+            return Err(BackendError::NotFound);
+        };
+        self.check_route(&route.pattern, &route.trunks)?;
+        self.routes.remove(index);
+        self.place_route(route);
+        Ok(())
+    }
+
+    /// Puts the route at its position in the list (clamped to the list), positions being
+    /// list indexes here.
+    fn place_route(&mut self, route: OutboundRoute) {
         let len = i64::try_from(self.routes.len()).unwrap_or(i64::MAX);
-        let position = route.position.unwrap_or(len).clamp(0, len);
-        let index = usize::try_from(position).unwrap_or(self.routes.len());
-        self.routes.insert(
-            index,
-            OutboundRoute {
-                id,
-                pattern: route.pattern,
-                trunks: route.trunks,
-                strip: route.strip,
-                prepend: route.prepend,
-                position,
-            },
-        );
+        let index = usize::try_from(route.position.clamp(0, len)).unwrap_or(self.routes.len());
+        self.routes.insert(index, route);
         for (i, r) in self.routes.iter_mut().enumerate() {
             r.position = i64::try_from(i).unwrap_or(i64::MAX);
         }
-        Ok(id)
     }
 }

@@ -8,7 +8,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use pbx::accounts::ApiToken;
 
-use super::users::refusal;
+use super::submit::Refusal;
 use super::{Done, Fields, PageCtx, PageError, time, with_status};
 use crate::AppState;
 use crate::auth::accounts::change_own_password;
@@ -115,7 +115,7 @@ pub(crate) async fn change_password(
                 )
                     .into_response());
             }
-            Err(e) => refusal(&page, e)?,
+            Err(e) => e.shown(&page)?,
         }
     };
     let mut view = AccountPage::new(&state, &viewer).await?;
@@ -141,7 +141,7 @@ pub(crate) async fn create_token(
             Ok(([(header::CACHE_CONTROL, "no-store")], view).into_response())
         }
         Err(e) => {
-            let (status, message) = refusal(&page, e)?;
+            let (status, message) = e.shown(&page)?;
             let mut view = AccountPage::new(&state, &viewer).await?;
             view.token_error = Some(message);
             view.token_label = label;

@@ -3,15 +3,15 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use pbx::CallClass;
 use pbx::dialplan::{Rule, RuleAction};
 
-use super::{Done, Fields, PageCtx, PageError, with_status};
+use super::submit::submit;
+use super::{Done, Fields, PageCtx, PageError};
 use crate::AppState;
 use crate::auth::Admin;
-use crate::backend::{BackendError, NewRule};
+use crate::backend::NewRule;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "dialplan.html")]
@@ -157,18 +157,15 @@ pub(crate) async fn add(
     Admin(viewer): Admin,
     fields: Fields,
 ) -> Result<Response, PageError> {
-    let page = PageCtx::new(&viewer, "dialplan");
     let form = RuleForm::from_fields(&fields);
-    let error = match form.to_rule() {
-        Err(message) => message,
-        Ok(rule) => match state.backend.add_dialplan_rule(rule).await {
-            Ok(_) => return Ok(Redirect::to("/admin/dialplan?done=added").into_response()),
-            Err(BackendError::Invalid(m) | BackendError::Conflict(m)) => m,
-            Err(e) => return Err(page.fail(e)),
-        },
-    };
-    let view = render(&state, page, form, Some(error), None).await?;
-    Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, view))
+    submit(
+        PageCtx::new(&viewer, "dialplan"),
+        form.to_rule(),
+        |rule| state.backend.add_dialplan_rule(rule),
+        "/admin/dialplan?done=added",
+        |page, error| render(&state, page, form, Some(error), None),
+    )
+    .await
 }
 
 pub(crate) async fn delete(

@@ -1,14 +1,17 @@
 //! `/admin/dids`: the company numbers that come in on the trunks, each ringing one or more
-//! extensions (together), with an optional failover; add one, remove one.
+//! extensions (together), with an optional failover; add one, remove one. Each links to its
+//! edit page (`did.rs`).
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use pbx::trunk::Did;
 
-use super::{Done, Fields, PageCtx, PageError, filters, with_status};
+use super::did_form::DidForm;
+use super::routes::trunk_names;
+use super::submit::submit;
+use super::{Done, Fields, PageCtx, PageError, filters};
 use crate::AppState;
 use crate::auth::Admin;
 use crate::backend::BackendError;
@@ -22,47 +25,10 @@ pub(crate) struct DidsPage {
     /// Trunk names, for the add form's list.
     trunks: Vec<String>,
     form: DidForm,
+    /// The add form (`did_fields.html` serves the edit page too).
+    creating: bool,
     error: Option<String>,
     notice: Option<&'static str>,
-}
-
-/// The add form as typed (kept on a refused submit).
-#[derive(Debug, Default)]
-pub(crate) struct DidForm {
-    number: String,
-    trunk: String,
-    to: String,
-    failover: String,
-}
-
-impl DidForm {
-    fn to_did(&self) -> Result<Did, String> {
-        let number = self.number.trim();
-        if number.is_empty() {
-            return Err(
-                "Enter the number as the provider sends it, for example +15551230000.".into(),
-            );
-        }
-        if self.trunk.is_empty() {
-            return Err("Choose the trunk the number comes in on.".into());
-        }
-        let to: Vec<String> = self
-            .to
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
-        if to.is_empty() {
-            return Err("Enter the extension(s) to ring, for example 1001 or 1001, 1002.".into());
-        }
-        let failover = Some(self.failover.trim().to_owned()).filter(|f| !f.is_empty());
-        Ok(Did {
-            number: number.to_owned(),
-            trunk: self.trunk.clone(),
-            to,
-            failover,
-        })
-    }
 }
 
 async fn render(
@@ -73,13 +39,13 @@ async fn render(
     notice: Option<&'static str>,
 ) -> Result<DidsPage, PageError> {
     let dids = state.backend.dids().await.map_err(|e| page.fail(e))?;
-    let trunks = state.backend.trunks().await.map_err(|e| page.fail(e))?;
     Ok(DidsPage {
+        trunks: trunk_names(state, &page).await?,
         page,
         tab: "dids",
         dids,
-        trunks: trunks.into_iter().map(|t| t.trunk.name).collect(),
         form,
+        creating: true,
         error,
         notice,
     })
@@ -92,6 +58,10 @@ pub(crate) async fn page(
 ) -> Result<DidsPage, PageError> {
     let notice = done.message(&[
         ("added", "Number added."),
+        (
+            "saved",
+            "Number saved. Calls to it follow the change within a few seconds.",
+        ),
         ("deleted", "Number removed."),
         ("gone", "That number had already been removed."),
     ]);
@@ -104,23 +74,15 @@ pub(crate) async fn add(
     Admin(viewer): Admin,
     fields: Fields,
 ) -> Result<Response, PageError> {
-    let page = PageCtx::new(&viewer, "trunks");
-    let form = DidForm {
-        number: fields.text("number"),
-        trunk: fields.text("trunk"),
-        to: fields.text("to"),
-        failover: fields.text("failover"),
-    };
-    let error = match form.to_did() {
-        Err(message) => message,
-        Ok(did) => match state.backend.add_did(did).await {
-            Ok(()) => return Ok(Redirect::to("/admin/dids?done=added").into_response()),
-            Err(BackendError::Invalid(m) | BackendError::Conflict(m)) => m,
-            Err(e) => return Err(page.fail(e)),
-        },
-    };
-    let view = render(&state, page, form, Some(error), None).await?;
-    Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, view))
+    let form = DidForm::from_fields(&fields);
+    submit(
+        PageCtx::new(&viewer, "trunks"),
+        form.to_did(),
+        |did| state.backend.add_did(did),
+        "/admin/dids?done=added",
+        |page, error| render(&state, page, form, Some(error), None),
+    )
+    .await
 }
 
 pub(crate) async fn delete(

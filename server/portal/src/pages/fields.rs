@@ -24,6 +24,12 @@ impl Fields {
     }
 }
 
+/// The entries of a list typed into one field, separated by commas, spaces or line breaks.
+pub(crate) fn items(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+}
+
 impl<S: Send + Sync> FromRequest<S> for Fields {
     type Rejection = Response;
 

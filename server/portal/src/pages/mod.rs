@@ -1,14 +1,17 @@
 //! The server-rendered portal pages (askama templates in `web/templates/`). Every page that
 //! changes something does it with a POST form carrying the session's CSRF token (checked by
 //! the auth guard before any handler runs), answers a success with 303 (post/redirect/get)
-//! and a refused input with 422 and the form as it was typed. Admin pages take the
-//! [`Admin`](crate::auth::Admin) extractor, so non-admins get 403 before a handler runs.
+//! and a refused input with 422 and the form as it was typed (the shape is `submit.rs`).
+//! Admin pages take the [`Admin`](crate::auth::Admin) extractor, so non-admins get 403 before
+//! a handler runs.
 
 mod account;
 mod calls;
 mod cdrs;
 mod ctx;
 mod dialplan;
+mod did;
+mod did_form;
 mod dids;
 mod extension;
 mod extensions;
@@ -18,9 +21,12 @@ mod login;
 mod notice;
 mod phone;
 mod registrations;
+mod route;
+mod route_form;
 mod routes;
 mod secret;
 mod status;
+mod submit;
 mod time;
 mod trunk;
 mod trunk_form;
@@ -85,8 +91,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/admin/trunks/{name}", get(trunk::page).post(trunk::save))
         .route("/admin/trunks/{name}/delete", post(trunk::delete))
         .route("/admin/dids", get(dids::page).post(dids::add))
+        .route("/admin/dids/{number}", get(did::page).post(did::save))
         .route("/admin/dids/{number}/delete", post(dids::delete))
         .route("/admin/routes", get(routes::page).post(routes::add))
+        .route("/admin/routes/{id}", get(route::page).post(route::save))
         .route("/admin/routes/{id}/delete", post(routes::delete))
         .route("/admin/status", get(status::page))
         .route("/static/phone.css", get(phone_css))

@@ -1,18 +1,19 @@
 //! `/admin/routes`: the outbound routes in the order they are tried (the first whose pattern
 //! matches the dialed number sends it out through its trunks, in their order); add one at a
-//! position, remove one.
+//! position, remove one. Each links to its edit page (`route.rs`).
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use pbx::trunk::OutboundRoute;
 
-use super::{Done, Fields, PageCtx, PageError, filters, with_status};
+use super::route_form::RouteForm;
+use super::submit::submit;
+use super::{Done, Fields, PageCtx, PageError, filters};
 use crate::AppState;
 use crate::auth::Admin;
-use crate::backend::{BackendError, NewRoute};
+use crate::backend::BackendError;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "routes.html")]
@@ -23,58 +24,10 @@ pub(crate) struct RoutesPage {
     /// Trunk names, offered as a hint.
     trunks: Vec<String>,
     form: RouteForm,
+    /// The add form (`route_fields.html` serves the edit page too).
+    creating: bool,
     error: Option<String>,
     notice: Option<&'static str>,
-}
-
-/// The add form as typed (kept on a refused submit).
-#[derive(Debug, Default)]
-pub(crate) struct RouteForm {
-    pattern: String,
-    trunks: String,
-    strip: String,
-    prepend: String,
-    position: String,
-}
-
-impl RouteForm {
-    fn to_route(&self) -> Result<NewRoute, String> {
-        let pattern = self.pattern.trim();
-        if pattern.is_empty() {
-            return Err(
-                "Enter a pattern: a number, or a pattern starting with _ such as _1NXXNXXXXXX."
-                    .into(),
-            );
-        }
-        let trunks: Vec<String> = self
-            .trunks
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
-        if trunks.is_empty() {
-            return Err("Enter the trunks to try, in order, for example acme, backup.".into());
-        }
-        let strip = match self.strip.trim() {
-            "" => 0,
-            s => s.parse::<u32>().map_err(|_| {
-                "Strip is the number of leading digits to remove (0 or more).".to_owned()
-            })?,
-        };
-        let position = match self.position.trim() {
-            "" => None,
-            p => Some(p.parse::<i64>().ok().filter(|p| *p >= 0).ok_or_else(|| {
-                "Position is a whole number, 0 or more (empty: last).".to_owned()
-            })?),
-        };
-        Ok(NewRoute {
-            pattern: pattern.to_owned(),
-            trunks,
-            strip,
-            prepend: self.prepend.trim().to_owned(),
-            position,
-        })
-    }
 }
 
 async fn render(
@@ -89,16 +42,25 @@ async fn render(
         .outbound_routes()
         .await
         .map_err(|e| page.fail(e))?;
-    let trunks = state.backend.trunks().await.map_err(|e| page.fail(e))?;
     Ok(RoutesPage {
+        trunks: trunk_names(state, &page).await?,
         page,
         tab: "routes",
         routes,
-        trunks: trunks.into_iter().map(|t| t.trunk.name).collect(),
         form,
+        creating: true,
         error,
         notice,
     })
+}
+
+/// The trunks' names, for the hint next to the trunk list.
+pub(crate) async fn trunk_names(
+    state: &AppState,
+    page: &PageCtx,
+) -> Result<Vec<String>, PageError> {
+    let trunks = state.backend.trunks().await.map_err(|e| page.fail(e))?;
+    Ok(trunks.into_iter().map(|t| t.trunk.name).collect())
 }
 
 pub(crate) async fn page(
@@ -108,6 +70,7 @@ pub(crate) async fn page(
 ) -> Result<RoutesPage, PageError> {
     let notice = done.message(&[
         ("added", "Route added."),
+        ("saved", "Route saved. Calls use it within a few seconds."),
         ("deleted", "Route removed."),
         ("gone", "That route had already been removed."),
     ]);
@@ -120,24 +83,15 @@ pub(crate) async fn add(
     Admin(viewer): Admin,
     fields: Fields,
 ) -> Result<Response, PageError> {
-    let page = PageCtx::new(&viewer, "trunks");
-    let form = RouteForm {
-        pattern: fields.text("pattern"),
-        trunks: fields.text("trunks"),
-        strip: fields.text("strip"),
-        prepend: fields.text("prepend"),
-        position: fields.text("position"),
-    };
-    let error = match form.to_route() {
-        Err(message) => message,
-        Ok(route) => match state.backend.add_outbound_route(route).await {
-            Ok(_) => return Ok(Redirect::to("/admin/routes?done=added").into_response()),
-            Err(BackendError::Invalid(m) | BackendError::Conflict(m)) => m,
-            Err(e) => return Err(page.fail(e)),
-        },
-    };
-    let view = render(&state, page, form, Some(error), None).await?;
-    Ok(with_status(StatusCode::UNPROCESSABLE_ENTITY, view))
+    let form = RouteForm::from_fields(&fields);
+    submit(
+        PageCtx::new(&viewer, "trunks"),
+        form.to_route(),
+        |route| state.backend.add_outbound_route(route),
+        "/admin/routes?done=added",
+        |page, error| render(&state, page, form, Some(error), None),
+    )
+    .await
 }
 
 pub(crate) async fn delete(

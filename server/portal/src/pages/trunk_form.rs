@@ -6,6 +6,7 @@
 use pbx::trunk::{Cidr, SrtpPolicy, Trunk, TrunkRegistration, TrunkTransport};
 
 use super::Fields;
+use super::fields::items;
 
 /// Asked of a provider when the admin does not say (an hour, as the CLI does).
 const DEFAULT_EXPIRES: &str = "3600";
@@ -57,12 +58,6 @@ impl Default for TrunkForm {
 /// A refused form: the field it is about (the `name` of its input, "" when unknown) and the
 /// message.
 pub(crate) struct Refusal(pub &'static str, pub String);
-
-/// Splits a list typed with commas, spaces or line breaks.
-fn items(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|s| !s.is_empty())
-}
 
 impl TrunkForm {
     pub(crate) fn from_fields(f: &Fields) -> TrunkForm {

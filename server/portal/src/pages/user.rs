@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use pbx::accounts::User;
 
-use super::users::refusal;
+use super::submit::{Refusal, submit};
 use super::{Done, Fields, PageCtx, PageError, with_status};
 use crate::AppState;
 use crate::auth::Admin;
@@ -91,28 +91,33 @@ pub(crate) async fn save(
     Path(id): Path<i64>,
     fields: Fields,
 ) -> Result<Response, PageError> {
-    let page = PageCtx::new(&viewer, "users");
+    let state = &state;
     let form = EditForm {
         extension: fields.text("extension"),
         admin: fields.checked("admin"),
     };
     let password = Some(fields.text("password")).filter(|p| !p.is_empty());
-    let new_password = password.is_some();
+    let done = if password.is_some() {
+        "password"
+    } else {
+        "saved"
+    };
     let change = ChangeUser {
         password,
         extension: Some(Some(form.extension.clone())),
         admin: Some(form.admin),
     };
-    let (status, message) = match update_user(&state, &viewer.user, id, change).await {
-        Ok(_) => {
-            let done = if new_password { "password" } else { "saved" };
-            return Ok(Redirect::to(&format!("/admin/users/{id}?done={done}")).into_response());
-        }
-        Err(e) => refusal(&page, e)?,
-    };
-    let user = load(&state, &page, id).await?;
-    let view = render(&state, page, user, form, Some(message), None).await?;
-    Ok(with_status(status, view))
+    submit(
+        PageCtx::new(&viewer, "users"),
+        Ok(change),
+        |change| update_user(state, &viewer.user, id, change),
+        &format!("/admin/users/{id}?done={done}"),
+        |page, error| async move {
+            let user = load(state, &page, id).await?;
+            render(state, page, user, form, Some(error), None).await
+        },
+    )
+    .await
 }
 
 #[derive(Template, WebTemplate)]
@@ -136,7 +141,7 @@ pub(crate) async fn delete(
     }
     let (status, message) = match delete_user(&state, &viewer.user, id).await {
         Ok(()) => return Ok(Redirect::to("/admin/users?done=deleted").into_response()),
-        Err(e) => refusal(&page, e)?,
+        Err(e) => e.shown(&page)?,
     };
     let form = EditForm {
         extension: user.extension.clone().unwrap_or_default(),

@@ -4,16 +4,15 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use pbx::accounts::User;
 
-use super::{Done, Fields, PageCtx, PageError, time, with_status};
+use super::submit::submit;
+use super::{Done, Fields, PageCtx, PageError, time};
 use crate::AppState;
 use crate::auth::Admin;
 use crate::auth::accounts::{CreateUser, create_user};
 use crate::backend::ExtensionInfo;
-use crate::error::AppError;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "users.html")]
@@ -39,17 +38,6 @@ pub(crate) struct CreateForm {
     name: String,
     extension: String,
     admin: bool,
-}
-
-/// What a refused account change looks like on a page: the message in the form (422, or
-/// 429 when throttled), or an error page for a server fault.
-pub(crate) fn refusal(page: &PageCtx, e: AppError) -> Result<(StatusCode, String), PageError> {
-    match e.status {
-        s if s.is_server_error() => Err(page.error(s, e.message)),
-        StatusCode::NOT_FOUND => Err(page.error(StatusCode::NOT_FOUND, e.message)),
-        StatusCode::TOO_MANY_REQUESTS => Ok((StatusCode::TOO_MANY_REQUESTS, e.message)),
-        _ => Ok((StatusCode::UNPROCESSABLE_ENTITY, e.message)),
-    }
 }
 
 async fn render(
@@ -102,7 +90,6 @@ pub(crate) async fn create(
     Admin(viewer): Admin,
     fields: Fields,
 ) -> Result<Response, PageError> {
-    let page = PageCtx::new(&viewer, "users");
     let form = CreateForm {
         name: fields.text("name"),
         extension: fields.text("extension"),
@@ -114,10 +101,12 @@ pub(crate) async fn create(
         extension: Some(form.extension.clone()),
         admin: form.admin,
     };
-    let (status, message) = match create_user(&state, new).await {
-        Ok(_) => return Ok(Redirect::to("/admin/users?done=created").into_response()),
-        Err(e) => refusal(&page, e)?,
-    };
-    let view = render(&state, page, form, Some(message), None).await?;
-    Ok(with_status(status, view))
+    submit(
+        PageCtx::new(&viewer, "users"),
+        Ok(new),
+        |new| create_user(&state, new),
+        "/admin/users?done=created",
+        |page, error| render(&state, page, form, Some(error), None),
+    )
+    .await
 }

@@ -5,8 +5,12 @@ use serde_json::json;
 
 use crate::fake::{PASSWORD, Session, TestApp, login, standard};
 
+/// The id the fake gives the one outbound route of `with_call` (after three users, a rule
+/// and a trunk).
+const ROUTE_ID: i64 = 6;
+
 /// Every admin API endpoint, with a body for the writes.
-const ADMIN_API: [(&str, &str); 22] = [
+const ADMIN_API: [(&str, &str); 35] = [
     ("GET", "/api/extensions"),
     ("POST", "/api/extensions"),
     ("GET", "/api/extensions/1001"),
@@ -26,13 +30,26 @@ const ADMIN_API: [(&str, &str); 22] = [
     ("GET", "/api/dialplan"),
     ("POST", "/api/dialplan"),
     ("DELETE", "/api/dialplan/1"),
+    ("GET", "/api/trunks"),
+    ("POST", "/api/trunks"),
+    ("GET", "/api/trunks/acme"),
+    ("PATCH", "/api/trunks/acme"),
+    ("DELETE", "/api/trunks/acme"),
+    ("GET", "/api/dids"),
+    ("POST", "/api/dids"),
+    ("PATCH", "/api/dids/%2B15551230000"),
+    ("DELETE", "/api/dids/%2B15551230000"),
+    ("GET", "/api/routes"),
+    ("POST", "/api/routes"),
+    ("PATCH", "/api/routes/6"),
+    ("DELETE", "/api/routes/6"),
     ("GET", "/api/tokens"),
     ("POST", "/api/tokens"),
     ("DELETE", "/api/tokens/1"),
 ];
 
 /// Every admin page and admin form target.
-const ADMIN_PAGES: [(&str, &str); 18] = [
+const ADMIN_PAGES: [(&str, &str); 33] = [
     ("GET", "/admin/extensions"),
     ("POST", "/admin/extensions"),
     ("GET", "/admin/extensions/1001"),
@@ -50,13 +67,34 @@ const ADMIN_PAGES: [(&str, &str); 18] = [
     ("GET", "/admin/cdrs"),
     ("GET", "/admin/dialplan"),
     ("POST", "/admin/dialplan"),
+    ("GET", "/admin/trunks"),
+    ("POST", "/admin/trunks"),
+    ("GET", "/admin/trunks/acme"),
+    ("POST", "/admin/trunks/acme"),
+    ("POST", "/admin/trunks/acme/delete"),
+    ("GET", "/admin/dids"),
+    ("POST", "/admin/dids"),
+    ("GET", "/admin/dids/%2B15551230000"),
+    ("POST", "/admin/dids/%2B15551230000"),
+    ("POST", "/admin/dids/%2B15551230000/delete"),
+    ("GET", "/admin/routes"),
+    ("POST", "/admin/routes"),
+    ("GET", "/admin/routes/6"),
+    ("POST", "/admin/routes/6"),
+    ("POST", "/admin/routes/6/delete"),
     ("GET", "/admin/status"),
 ];
 
 fn with_call() -> crate::fake::FakeBackend {
-    standard()
+    let backend = standard()
         .with_call("c1", "1001", "1002")
         .with_rule("_1XXX", pbx::dialplan::RuleAction::Busy)
+        .with_trunk("acme", "sip.acme.example", None)
+        .with_did("+15551230000", "acme", &["1001"])
+        .with_route("_X.", &["acme"]);
+    let ids: Vec<i64> = backend.state().routes.iter().map(|r| r.id).collect();
+    assert_eq!(ids, [ROUTE_ID], "the paths above name the route");
+    backend
 }
 
 /// Nothing an admin endpoint could change has changed.
@@ -66,6 +104,19 @@ fn assert_untouched(app: &TestApp) {
     assert_eq!(st.users.len(), 3);
     assert_eq!(st.calls.len(), 1);
     assert_eq!(st.rules.len(), 1);
+    assert_eq!(st.trunks.len(), 1);
+    let dids: Vec<(&str, &[String])> = st
+        .dids
+        .values()
+        .map(|d| (d.number.as_str(), &d.to[..]))
+        .collect();
+    assert_eq!(dids, [("+15551230000", &["1001".to_owned()][..])]);
+    let routes: Vec<(&str, &str)> = st
+        .routes
+        .iter()
+        .map(|r| (r.pattern.as_str(), r.prepend.as_str()))
+        .collect();
+    assert_eq!(routes, [("_X.", "")]);
     assert!(st.tokens.is_empty());
     assert!(st.users.values().all(|u| u.admin == (u.name == "admin")));
 }
@@ -128,7 +179,8 @@ async fn logged_out_visitors_get_401_from_the_api_and_a_login_redirect_from_page
     for (_, path) in ADMIN_PAGES.iter().filter(|(m, _)| *m == "GET") {
         let resp = app.get(path).send().await;
         assert_eq!(resp.status, 303, "{path}");
-        let expected = format!("/login?next={path}");
+        // The path goes into a query value: its own escapes are escaped again.
+        let expected = format!("/login?next={}", path.replace('%', "%25"));
         assert_eq!(resp.header("location"), Some(expected.as_str()), "{path}");
     }
     // A form post cannot be come back to: log in, then start from the top.

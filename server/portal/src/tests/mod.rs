@@ -3,6 +3,7 @@
 mod access;
 mod api_admin;
 mod api_extensions;
+mod api_trunk_edits;
 mod api_trunks;
 mod api_users;
 mod csrf;

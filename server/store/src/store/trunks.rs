@@ -9,7 +9,9 @@ use std::sync::Arc;
 use pbx::trunk::{Did, OutboundRoute, Trunk};
 
 use super::Store;
+use crate::dids::DidUpdate;
 use crate::error::StoreError;
+use crate::routes::RouteUpdate;
 
 impl Store {
     // --- trunks --------------------------------------------------------------------------------
@@ -60,6 +62,18 @@ impl Store {
         added
     }
 
+    /// Changes the fields `change` gives of DID `number` (the others stay) and returns it as
+    /// it is now; None when there is no such number. Errors as `add_did`, nothing changed.
+    pub async fn update_did(
+        &self,
+        number: &str,
+        change: &DidUpdate,
+    ) -> Result<Option<Did>, StoreError> {
+        let updated = self.db.update_did(number, change).await;
+        self.shared.directory.invalidate();
+        updated
+    }
+
     /// Every DID, ordered by number (read from the database).
     pub async fn list_dids(&self) -> Result<Vec<Did>, StoreError> {
         self.db.list_dids().await
@@ -92,6 +106,19 @@ impl Store {
             .await;
         self.shared.directory.invalidate();
         added
+    }
+
+    /// Changes the fields `change` gives of route `id` (the others stay; `trunks` replaces
+    /// the whole list) and returns it as it is now; None when there is no such route.
+    /// Errors as `add_route`, nothing changed.
+    pub async fn update_route(
+        &self,
+        id: i64,
+        change: &RouteUpdate,
+    ) -> Result<Option<OutboundRoute>, StoreError> {
+        let updated = self.db.update_route(id, change).await;
+        self.shared.directory.invalidate();
+        updated
     }
 
     /// Every route in the order they are tried (read from the database).

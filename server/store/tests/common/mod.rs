@@ -1,9 +1,12 @@
 //! Running a store test suite on PostgreSQL in a scratch schema (127.0.0.1:5432, database
-//! `test`, or $SWITCHBOARD_TEST_POSTGRES_URL), dropped afterwards even when the suite fails.
+//! `test`, or $SWITCHBOARD_TEST_POSTGRES_URL), dropped afterwards even when the suite fails,
+//! or on a SQLite file of its own; waiting for what another process changed to reach a
+//! store's in-memory copy; a trunk to hang numbers and routes on.
 
 use std::future::Future;
 use std::time::Duration;
 
+use pbx::trunk::{SrtpPolicy, Trunk, TrunkTransport};
 use sqlx::Connection;
 
 fn pg_base_url() -> String {
@@ -50,5 +53,60 @@ where
         .expect("drop scratch schema");
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// Runs `suite` with the URL of a new SQLite database in a temporary directory.
+// Not every test file runs on SQLite through this.
+#[allow(dead_code)]
+pub async fn on_scratch_sqlite<F, Fut>(suite: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().expect("tempdir");
+    suite(format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("sb.db").display()
+    ))
+    .await;
+}
+
+/// Waits (bounded, 5 s) until `check` holds: another process's change reaches the server's
+/// copy within about a second.
+// Not every test file waits for another process.
+#[allow(dead_code)]
+pub async fn eventually<F, Fut>(mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    for _ in 0..50 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+/// An IP-authenticated UDP trunk to a documentation address, with OPTIONS checks.
+// Not every test file needs a trunk.
+#[allow(dead_code)]
+pub fn trunk(name: &str) -> Trunk {
+    Trunk {
+        id: 0,
+        name: name.into(),
+        host: "192.0.2.10".into(),
+        port: None,
+        transport: TrunkTransport::Udp,
+        registration: None,
+        allow: vec![],
+        codecs: vec!["PCMU".into()],
+        srtp: SrtpPolicy::Off,
+        channels: None,
+        options_interval: 30,
+        caller_id: None,
+        ca_file: None,
     }
 }

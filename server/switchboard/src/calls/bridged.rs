@@ -5,7 +5,8 @@
 //!
 //! A call starts relayed (`media::relay`, the cheap path) unless the caller's offer is
 //! WebRTC or SDES; it becomes bridged when the callee answers from a WebSocket contact or
-//! picks a codec the caller did not offer (we add the ones we transcode to every offer).
+//! picks a codec the caller did not offer (we add the ones we transcode to every offer), or
+//! one a trunk's codec order does not want on a call in from that trunk (`trunk_answer`).
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
@@ -20,6 +21,7 @@ use media::webrtc::WebRtcLeg;
 
 use super::leg;
 use super::task::Call;
+use super::trunk_answer::TrunkTerms;
 
 /// What a browser leg is offered, best first. Never G.729: browsers lack it.
 const WEBRTC_CODECS: [Codec; 4] = [Codec::Opus, Codec::G722, Codec::Pcmu, Codec::Pcma];
@@ -41,6 +43,9 @@ pub(super) struct MediaNeg {
     pub chosen: [Option<Chosen>; 2],
     pub session_ids: [u64; 2],
     pub versions: [u64; 2],
+    /// A trunk's offer (the caller's, on a call in from a trunk): what our answer to it must
+    /// be by the trunk's media policy.
+    pub a_trunk: Option<TrunkTerms>,
 }
 
 fn ix(side: Side) -> usize {
@@ -66,6 +71,12 @@ impl MediaNeg {
     pub fn continue_origin(&mut self, side: Side, session_id: u64, version: u64) {
         self.session_ids[ix(side)] = session_id;
         self.versions[ix(side)] = version;
+    }
+
+    /// Whether the caller's leg may get `codec` relayed from the callee (a trunk's policy
+    /// may want another).
+    fn caller_takes(&self, codec: Codec) -> bool {
+        self.a_trunk.as_ref().is_none_or(|t| t.accepts(codec))
     }
 
     fn a_codecs(&self) -> Vec<Codec> {
@@ -180,7 +191,8 @@ impl Call {
             && remote.as_ref().is_some_and(|r| {
                 r.profile == Profile::Plain
                     && r.answered().is_some_and(|c| {
-                        self.neg.a_offer.is_none() || self.neg.a_codecs().contains(&c.codec)
+                        (self.neg.a_offer.is_none() || self.neg.a_codecs().contains(&c.codec))
+                            && self.neg.caller_takes(c.codec)
                     })
             });
         if relayable || self.neg.a_offer.is_none() {
@@ -272,7 +284,8 @@ impl Call {
     }
 
     /// Answers the caller's offer with a codec of its own, `callee_codec` first when it
-    /// has it (then audio is relayed), and installs the caller's leg in the bridge.
+    /// has it (then audio is relayed) or by a trunk's policy, and installs the caller's leg
+    /// in the bridge.
     fn answer_caller(&mut self, now: Instant, callee_codec: Codec, sent_by: &str) {
         let Some((offer_sdp, offer)) = self.neg.a_offer.clone() else {
             return;
@@ -329,8 +342,14 @@ impl Call {
         ip: IpAddr,
         port: u16,
     ) -> Option<(LegSetup, Chosen, String)> {
-        let chosen = offer.choose(&[callee_codec])?;
-        let (srtp, key) = if offer.profile == Profile::Sdes {
+        // A trunk's offer is answered by the trunk's codec order and SRTP policy; anyone
+        // else's with the callee's codec when it has it (then audio is relayed).
+        let (preference, keyed) = match &self.neg.a_trunk {
+            Some(terms) => (terms.preference(callee_codec), terms.keyed),
+            None => (vec![callee_codec], offer.profile == Profile::Sdes),
+        };
+        let chosen = offer.choose(&preference)?;
+        let (srtp, key) = if keyed {
             let (theirs, ours) = answer_crypto(&offer.cryptos, &mut |b: &mut [u8]| rand::fill(b))?;
             (Some(SrtpSession::new(&ours, &theirs).ok()?), Some(ours))
         } else {

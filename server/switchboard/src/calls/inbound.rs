@@ -3,7 +3,9 @@
 //! extensions ring together; when nobody takes the call (none registered, all busy, no
 //! answer) it goes to the DID's failover: an extension, or an outside number through the
 //! outbound routes (a mobile, another site). A number the trunk has no DID for is refused
-//! 404, which tells the sender nothing it did not know.
+//! 404, which tells the sender nothing it did not know. The trunk's offer is answered by
+//! its media policy (`trunk_answer`: codec order, SRTP), and our Contact and SDP toward it
+//! carry the public address.
 
 use media::relay::Side;
 use pbx::call::Failure;

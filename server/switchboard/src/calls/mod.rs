@@ -2,7 +2,10 @@
 //! tokio task that owns both legs' dialogs and the media relay; the endpoint routes every
 //! message that belongs to a call into that task's queue (`router`). The task reads like the
 //! call flow: authenticate, route, ring (forking to every registered phone), then relay
-//! in-dialog requests until one side hangs up. Decisions are pure functions of `pbx`.
+//! in-dialog requests until one side hangs up. Calls to and from SIP trunks run the same
+//! way (`outbound`, `inbound`), with the trunk's media policy (`trunk_media`,
+//! `trunk_answer`) and the public address on everything sent toward the trunk
+//! (`Call::sent_by`). Decisions are pure functions of `pbx` or of these modules.
 
 mod bridged;
 pub mod context;
@@ -19,6 +22,7 @@ mod session;
 mod setup;
 mod task;
 mod transfer;
+mod trunk_answer;
 mod trunk_media;
 pub mod trunk_sources;
 

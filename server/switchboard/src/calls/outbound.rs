@@ -2,8 +2,10 @@
 //! or full), each is tried in turn with an INVITE of our own (topology hidden: nothing of
 //! the caller's leg crosses), caller ID per the trunk, digest answered with the trunk's
 //! account when the provider challenges, and the next trunk tried after a 5xx, 408, a
-//! refused account or silence (`should_fail_over`). UDP trunks only: TCP and TLS need
-//! outbound connections, which do not exist yet, so such trunks count as down.
+//! refused account or silence (`should_fail_over`). UDP trunks are reached from our SIP
+//! listener, TCP and TLS trunks over a connection we open (`transport::outbound`); one we
+//! cannot reach is skipped like a 503. Everything we send in the trunk's dialog carries the
+//! configured public address in its Via and Contact (`Call::sent_by`), the SDP too.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +31,7 @@ use super::task::Call;
 use super::trunk_sources::lookup;
 use crate::endpoint::transactions::Peer;
 use crate::random;
-use crate::trunks::border::{normalize_toward_trunk, public_sent_by};
+use crate::trunks::border::normalize_toward_trunk;
 
 /// How long a trunk call may ring (RFC 3261 Timer C is "more than 3 minutes").
 const TRUNK_RING: Duration = Duration::from_secs(180);
@@ -65,7 +67,9 @@ impl Call {
         let Some(plan) = plan_outbound(number, &routes, &state) else {
             return failed(404);
         };
-        let number_class = classify(number);
+        // An access code the route strips (`9` + the number) is not part of what is dialed:
+        // `912125550199` is a national call, not a twelve-digit international one.
+        let number_class = classify(&plan.dialed);
         if let Some(class) = class
             && !class.allows(number_class)
         {
@@ -120,8 +124,12 @@ impl Call {
             }
         };
         let peer = Peer { flow, dest };
-        // Behind NAT the provider must see (and send in-dialog requests to) the public address.
-        let sent_by = public_sent_by(&self.sent_by(&peer), self.ctx.public_ip);
+        // Behind NAT the provider must see (and send in-dialog requests to) the public
+        // address: on this INVITE and everything after it in the dialog.
+        if !self.toward_trunk(&peer) {
+            self.trunk_peers.push(peer.clone());
+        }
+        let sent_by = self.sent_by(&peer);
         let Some((target, cid)) = self.trunk_identity(trunk, number).await else {
             return Attempt::FailOver(503);
         };

@@ -22,6 +22,7 @@ use crate::endpoint::Endpoint;
 use crate::endpoint::transactions::Peer;
 use crate::media::CallMedia;
 use crate::random;
+use crate::trunks::border::public_sent_by;
 
 /// Starts the task for a new INVITE (no To tag) that passed validation.
 pub fn spawn_call(
@@ -81,6 +82,9 @@ pub(super) struct Call {
     pub inbound: Option<Inbound>,
     /// Trunks whose channel this call holds (released at the end).
     pub trunk_channels: Vec<String>,
+    /// Where this call's trunk legs (and forks) are: what we send there carries the public
+    /// address (`sent_by`).
+    pub trunk_peers: Vec<Peer>,
 }
 
 async fn run(
@@ -121,7 +125,15 @@ async fn run(
             }
         },
     };
-    let a_sent_by = ep.via_for(&peer.flow);
+    let trunk_peers = if inbound.is_some() {
+        vec![peer.clone()]
+    } else {
+        Vec::new()
+    };
+    let mut a_sent_by = ep.via_for(&peer.flow);
+    if inbound.is_some() {
+        a_sent_by = public_sent_by(&a_sent_by, ctx.public_ip);
+    }
     let contact = leg::contact_for(&a_sent_by);
     let tag = random::token(16);
     let dialog = match Dialog::for_incoming(&invite, &tag, &contact) {
@@ -163,6 +175,7 @@ async fn run(
         dialogs: vec![(a_call_id, tag)],
         inbound,
         trunk_channels: Vec::new(),
+        trunk_peers,
     };
     call.ctx.store.call_started(&call.record);
     // Boxed: the whole call's state machine is large, and most INVITEs that reach this task
@@ -214,11 +227,20 @@ impl Call {
             session_timer::Ask::Interval(s) => self.session_interval = Some(s),
             session_timer::Ask::None => {}
         }
-        let offer = self.offer_of_caller();
-        if let Err(status) = offer {
-            self.reject(status, "");
-            return (Disposition::Failed, Some(status));
-        }
+        let offer = match self.offer_of_caller() {
+            Ok(offer) => offer,
+            Err(status) => {
+                self.reject(status, "");
+                return (Disposition::Failed, Some(status));
+            }
+        };
+        let (offer, terms) = match self.trunk_policy(offer) {
+            Ok(held) => held,
+            Err(status) => {
+                self.reject(status, "");
+                return (Disposition::Failed, Some(status));
+            }
+        };
         match self.ctx.media.open_call() {
             Ok(mut m) => {
                 self.media_events = m.take_events();
@@ -230,8 +252,9 @@ impl Call {
                 return (Disposition::Failed, Some(503));
             }
         }
-        if let Ok(Some(sdp)) = offer {
+        if let Some(sdp) = offer {
             self.neg = MediaNeg::new(Some(&sdp));
+            self.neg.a_trunk = terms;
             if !self.neg.bridged {
                 self.learn_media(Side::A, &sdp);
             }
@@ -319,9 +342,23 @@ impl Call {
         }
     }
 
-    /// Sent-by for requests towards `peer`.
+    /// Sent-by for requests towards `peer`: toward a trunk, the configured public address
+    /// (behind NAT the provider must send its requests there, not to our private address).
+    /// Contacts are made from it, so they follow.
     pub fn sent_by(&self, peer: &Peer) -> String {
-        self.ep.via_for(&peer.flow)
+        let local = self.ep.via_for(&peer.flow);
+        if self.toward_trunk(peer) {
+            public_sent_by(&local, self.ctx.public_ip)
+        } else {
+            local
+        }
+    }
+
+    /// Whether `peer` is one of this call's trunk peers (a reconnected stream counts).
+    pub fn toward_trunk(&self, peer: &Peer) -> bool {
+        self.trunk_peers
+            .iter()
+            .any(|p| p.dest == peer.dest && p.flow.transport == peer.flow.transport)
     }
 
     async fn finish(mut self, disposition: Disposition, cause: Option<u16>) {

@@ -1,8 +1,9 @@
-//! The media of a trunk leg: our own offer in the trunk's codec order (the bridge transcodes
-//! when the caller spoke something else: Opus from a browser, G.722 from a phone), with an
-//! SDES key when the trunk's SRTP policy asks for one — in `RTP/SAVP` when SRTP is
-//! required, in `RTP/AVP` (best effort) when it is only offered, so a provider without SRTP
-//! can still answer plainly.
+//! The media of a trunk leg on calls out: our own offer in the trunk's codec order (the
+//! bridge transcodes when the caller spoke something else: Opus from a browser, G.722 from
+//! a phone), with an SDES key when the trunk's SRTP policy asks for one — in `RTP/SAVP`
+//! when SRTP is required, in `RTP/AVP` (best effort) when it is only offered, so a
+//! provider without SRTP can still answer plainly. Calls in from a trunk are answered by
+//! the same policy (`trunk_answer`).
 
 use media::bridge::negotiate::{self, LocalAudio};
 use media::codec::Codec;
@@ -27,15 +28,7 @@ impl Call {
         let ip = self.media_ip(sent_by)?;
         let port = self.media.as_ref()?.port(Side::B);
         self.neg.bridged = true;
-        let mut codecs: Vec<Codec> = trunk
-            .codecs
-            .iter()
-            .filter_map(|name| codec_named(name))
-            .filter(|c| negotiate::available(*c))
-            .collect();
-        if codecs.is_empty() {
-            codecs = FALLBACK.to_vec();
-        }
+        let codecs = trunk_codecs(trunk);
         self.neg.b_key = (trunk.srtp != SrtpPolicy::Off).then(|| {
             CryptoAttribute::generate(
                 1,
@@ -55,6 +48,21 @@ impl Call {
             keys_in_avp: trunk.srtp == SrtpPolicy::Offer,
             direction: Direction::SendRecv,
         }))
+    }
+}
+
+/// The trunk's codec order as codecs this build has (FALLBACK when it names none of them).
+pub(super) fn trunk_codecs(trunk: &Trunk) -> Vec<Codec> {
+    let codecs: Vec<Codec> = trunk
+        .codecs
+        .iter()
+        .filter_map(|name| codec_named(name))
+        .filter(|c| negotiate::available(*c))
+        .collect();
+    if codecs.is_empty() {
+        FALLBACK.to_vec()
+    } else {
+        codecs
     }
 }
 

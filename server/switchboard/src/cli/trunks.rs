@@ -1,7 +1,7 @@
 //! The trunk commands (the contract operators' scripts rely on, issue 6):
-//! `switchboard trunk add|list|remove`, `switchboard did add|list|remove`,
-//! `switchboard route add|list|remove`. Values clap refuses exit 2 with its reason; the store
-//! checks the rest (one rule for the CLI and the portal).
+//! `switchboard trunk add|list|remove`, `switchboard did add|list|remove|set`,
+//! `switchboard route add|list|remove|set`. Values clap refuses exit 2 with its reason; the
+//! store checks the rest (one rule for the CLI and the portal).
 
 use std::net::Ipv6Addr;
 
@@ -100,6 +100,27 @@ pub enum DidCommand {
     List,
     /// Remove a DID.
     Remove { number: String },
+    /// Change a DID (only the options given); prints it as `did list` shows it.
+    Set {
+        /// The number, as `did list` shows it.
+        number: String,
+        /// The trunk it comes in on.
+        #[arg(long, value_name = "NAME")]
+        trunk: Option<String>,
+        /// The extensions to ring instead (the whole list); repeat or separate with commas.
+        #[arg(long, value_name = "EXTENSION", value_delimiter = ',')]
+        to: Option<Vec<String>>,
+        /// Where calls go when nobody answers: an extension or an outside number.
+        #[arg(
+            long,
+            value_name = "NUMBER_OR_EXTENSION",
+            conflicts_with = "no_failover"
+        )]
+        failover: Option<String>,
+        /// No failover any more: calls nobody takes are refused.
+        #[arg(long)]
+        no_failover: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,6 +154,26 @@ pub enum RouteCommand {
     List,
     /// Remove a route by id.
     Remove { id: i64 },
+    /// Change a route (only the options given); prints it as `route list` shows it.
+    Set {
+        /// The route's id, as `route add` printed it and `route list` shows it.
+        id: i64,
+        /// An exact number or a pattern starting with '_'.
+        #[arg(long, value_name = "PATTERN", allow_hyphen_values = true)]
+        pattern: Option<String>,
+        /// The trunks to try, in order (the whole list).
+        #[arg(long, value_name = "NAME[,NAME...]", value_delimiter = ',')]
+        trunks: Option<Vec<String>>,
+        /// Leading digits removed before sending.
+        #[arg(long, value_name = "N")]
+        strip: Option<u32>,
+        /// Digits put in front after stripping ('' for none).
+        #[arg(long, value_name = "DIGITS")]
+        prepend: Option<String>,
+        /// Where it goes in the order (routes are tried by position).
+        #[arg(long, value_name = "P", allow_negative_numbers = true)]
+        position: Option<i64>,
+    },
 }
 
 /// `HOST`, `HOST:PORT`, `[V6]`, `[V6]:PORT` or a bare IPv6 address. The host itself is
@@ -351,5 +392,57 @@ mod tests {
         assert_eq!((strip, prepend.as_str(), position), (0, "+", None));
         assert!(parse(&["route", "add", "_X."]).is_err());
         assert!(parse(&["route", "remove", "x"]).is_err());
+    }
+
+    #[test]
+    fn set_takes_only_what_changes() {
+        let cli = parse(&["route", "set", "7", "--trunks", "b,a", "--prepend", ""]);
+        let Ok(Cli {
+            command:
+                Command::Route(RouteCommand::Set {
+                    id,
+                    pattern,
+                    trunks,
+                    strip,
+                    prepend,
+                    position,
+                }),
+            ..
+        }) = cli
+        else {
+            panic!("{cli:?}");
+        };
+        assert_eq!((id, pattern, strip, position), (7, None, None, None));
+        assert_eq!(trunks, Some(vec!["b".to_owned(), "a".to_owned()]));
+        assert_eq!(prepend.as_deref(), Some(""));
+        assert!(parse(&["route", "set", "x", "--strip", "1"]).is_err());
+        assert!(parse(&["route", "set", "7", "--strip", "-1"]).is_err());
+
+        let cli = parse(&[
+            "did",
+            "set",
+            "+15551230000",
+            "--to",
+            "1001,1002",
+            "--no-failover",
+        ]);
+        let Ok(Cli {
+            command:
+                Command::Did(DidCommand::Set {
+                    trunk,
+                    to,
+                    failover,
+                    no_failover,
+                    ..
+                }),
+            ..
+        }) = cli
+        else {
+            panic!("{cli:?}");
+        };
+        assert_eq!((trunk, failover, no_failover), (None, None, true));
+        assert_eq!(to.map(|t| t.len()), Some(2));
+        let both = ["did", "set", "+1555", "--failover", "1003", "--no-failover"];
+        assert!(parse(&both).is_err(), "a failover or none, not both");
     }
 }

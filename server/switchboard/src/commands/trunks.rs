@@ -1,5 +1,5 @@
-//! The trunk commands: `trunk add|list|remove`, `did add|list|remove`,
-//! `route add|list|remove`. Changes land in the database; a running server picks them up
+//! The trunk commands: `trunk add|list|remove`, `did add|list|remove|set`,
+//! `route add|list|remove|set`. Changes land in the database; a running server picks them up
 //! within about a second (the store's change counter), no restart needed.
 //!
 //! Exit status as for the other commands: 2 for input that can never work (a bad host,
@@ -9,7 +9,7 @@
 use std::io::{BufRead, Write};
 
 use pbx::trunk::{Did, OutboundRoute, Trunk, TrunkRegistration};
-use store::{Store, StoreError};
+use store::{DidUpdate, RouteUpdate, Store, StoreError};
 
 use super::{Failure, open_store};
 use crate::cli::trunks::{DidCommand, RouteCommand, TrunkAdd, TrunkCommand};
@@ -227,7 +227,7 @@ async fn run_did(store: &Store, cmd: DidCommand) -> Result<(), Failure> {
             let did = Did {
                 number,
                 trunk,
-                to: to.into_iter().map(|t| t.trim().to_owned()).collect(),
+                to: trimmed(to),
                 failover,
             };
             store.add_did(&did).await.map_err(refused)?;
@@ -250,7 +250,42 @@ async fn run_did(store: &Store, cmd: DidCommand) -> Result<(), Failure> {
             Ok(false) => Err(Failure::runtime(format!("no DID {number}"))),
             Err(e) => Err(Failure::runtime(e)),
         },
+        DidCommand::Set {
+            number,
+            trunk,
+            to,
+            failover,
+            no_failover,
+        } => {
+            let change = DidUpdate {
+                trunk,
+                to: to.map(trimmed),
+                failover: if no_failover {
+                    Some(None)
+                } else {
+                    failover.map(Some)
+                },
+            };
+            if change.is_empty() {
+                return Err(Failure::usage(
+                    "nothing to change: give --trunk, --to, --failover or --no-failover",
+                ));
+            }
+            match store.update_did(&number, &change).await {
+                Ok(Some(did)) => {
+                    println!("{}", did_line(&did));
+                    Ok(())
+                }
+                Ok(None) => Err(Failure::runtime(format!("no DID {number}"))),
+                Err(e) => Err(refused(e)),
+            }
+        }
     }
+}
+
+/// Names as typed in a comma-separated option, without the spaces around them.
+fn trimmed(names: Vec<String>) -> Vec<String> {
+    names.into_iter().map(|t| t.trim().to_owned()).collect()
 }
 
 /// `number  trunk  extensions  failover` (tab-separated; `-` for no failover).
@@ -273,7 +308,7 @@ async fn run_route(store: &Store, cmd: RouteCommand) -> Result<(), Failure> {
             prepend,
             position,
         } => {
-            let trunks: Vec<String> = trunks.into_iter().map(|t| t.trim().to_owned()).collect();
+            let trunks = trimmed(trunks);
             let id = store
                 .add_route(&pattern, &trunks, strip, &prepend, position)
                 .await
@@ -297,6 +332,35 @@ async fn run_route(store: &Store, cmd: RouteCommand) -> Result<(), Failure> {
             Ok(false) => Err(Failure::runtime(format!("no route {id}"))),
             Err(e) => Err(Failure::runtime(e)),
         },
+        RouteCommand::Set {
+            id,
+            pattern,
+            trunks,
+            strip,
+            prepend,
+            position,
+        } => {
+            let change = RouteUpdate {
+                pattern,
+                trunks: trunks.map(trimmed),
+                strip,
+                prepend,
+                position,
+            };
+            if change.is_empty() {
+                return Err(Failure::usage(
+                    "nothing to change: give --pattern, --trunks, --strip, --prepend or --position",
+                ));
+            }
+            match store.update_route(id, &change).await {
+                Ok(Some(route)) => {
+                    println!("{}", route_line(&route));
+                    Ok(())
+                }
+                Ok(None) => Err(Failure::runtime(format!("no route {id}"))),
+                Err(e) => Err(refused(e)),
+            }
+        }
     }
 }
 

@@ -278,6 +278,10 @@ impl Backend for PortalBackend {
         Box::pin(async move { self.store().add_did(&did).await.map_err(shown) })
     }
 
+    fn update_did(&self, did: Did) -> BoxFuture<'_, BackendResult<()>> {
+        Box::pin(trunks::update_did(self, did))
+    }
+
     fn remove_did(&self, number: String) -> BoxFuture<'_, BackendResult<bool>> {
         Box::pin(async move { self.store().remove_did(&number).await.map_err(shown) })
     }
@@ -288,6 +292,10 @@ impl Backend for PortalBackend {
 
     fn add_outbound_route(&self, route: NewRoute) -> BoxFuture<'_, BackendResult<i64>> {
         Box::pin(trunks::add_route(self, route))
+    }
+
+    fn update_outbound_route(&self, route: OutboundRoute) -> BoxFuture<'_, BackendResult<()>> {
+        Box::pin(trunks::update_route(self, route))
     }
 
     fn remove_outbound_route(&self, id: i64) -> BoxFuture<'_, BackendResult<bool>> {

@@ -5,12 +5,13 @@
 
 use std::time::Instant;
 
-use pbx::trunk::Trunk;
 use pbx::trunk::health::Reachability;
 use pbx::trunk::registration::RegistrationStatus;
+use pbx::trunk::{Did, OutboundRoute, Trunk};
 use portal::{
     BackendError, BackendResult, NewRoute, TrunkInfo, TrunkRegistrationState, TrunkStatus,
 };
+use store::{DidUpdate, RouteUpdate};
 
 use super::{PortalBackend, shown};
 use crate::trunks::TrunkLive;
@@ -100,4 +101,37 @@ pub(super) async fn add_route(backend: &PortalBackend, route: NewRoute) -> Backe
         )
         .await
         .map_err(shown)
+}
+
+/// The portal's edit replaces every field: the store's update with all of them given.
+pub(super) async fn update_did(backend: &PortalBackend, did: Did) -> BackendResult<()> {
+    let change = DidUpdate {
+        trunk: Some(did.trunk),
+        to: Some(did.to),
+        failover: Some(did.failover),
+    };
+    match backend.store().update_did(&did.number, &change).await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(BackendError::NotFound),
+        Err(e) => Err(shown(e)),
+    }
+}
+
+/// As `update_did`: every field of the route given.
+pub(super) async fn update_route(
+    backend: &PortalBackend,
+    route: OutboundRoute,
+) -> BackendResult<()> {
+    let change = RouteUpdate {
+        pattern: Some(route.pattern),
+        trunks: Some(route.trunks),
+        strip: Some(route.strip),
+        prepend: Some(route.prepend),
+        position: Some(route.position),
+    };
+    match backend.store().update_route(route.id, &change).await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(BackendError::NotFound),
+        Err(e) => Err(shown(e)),
+    }
 }

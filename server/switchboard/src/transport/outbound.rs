@@ -2,7 +2,9 @@
 //! `Connections` registry and read by `stream` like an accepted one, so responses and the
 //! provider's requests (calls to our numbers come over the connection we registered over)
 //! feed the endpoint, and `Flow::connection` sends over it. One connection per trunk,
-//! reused while it is open and opened again on demand after it closed. TLS verifies the
+//! reused while it is open and opened again on demand after it closed (the trunk driver
+//! notices a close because the id leaves the registry, and opens the next one at once to
+//! register over it; see `trunks::runner`). TLS verifies the
 //! provider's certificate against the trunk's CA file, or else the system's trust store,
 //! with the trunk's host as the server name (SNI and the name checked).
 
@@ -127,6 +129,15 @@ impl TrunkStreams {
         tracing::info!(%trunk, remote = %target.remote, transport = %target.transport, "trunk connection opened");
         *open = Some((target.clone(), flow.clone()));
         Ok(flow)
+    }
+
+    /// The trunk's connection if one is open now; None while one is being opened.
+    pub fn live(&self, endpoint: &Shared, trunk: &str) -> Option<Flow> {
+        let slot = self.slots.lock().ok()?.get(trunk)?.clone();
+        let open = slot.try_lock().ok()?;
+        let (_, flow) = open.as_ref()?;
+        let id = flow.connection?;
+        endpoint.connections().get(id).map(|_| flow.clone())
     }
 
     /// Closes the connections of trunks not in `names` (removed from the configuration).

@@ -1,6 +1,7 @@
-//! What our requests toward a trunk carry, as a session border controller would shape them:
-//! the configured public address as our sent-by and Contact (behind NAT the provider must
-//! reach that address, not the private one the socket has), and only the headers a trunk
+//! What our messages toward a trunk carry, as a session border controller would shape them:
+//! the configured public address as our sent-by and Contact on every request and answer of
+//! the trunk's dialog (behind NAT the provider must reach that address, not the private one
+//! the socket has; calls apply it through `Call::sent_by`), and only the headers a trunk
 //! needs, so nothing internal (a phone's own headers, diagnostics) leaves the office.
 
 use std::net::{IpAddr, SocketAddr};

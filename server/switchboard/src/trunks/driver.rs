@@ -4,8 +4,14 @@
 //! requests through the endpoint's transaction layer, feeds responses and timeouts back, and
 //! publishes each trunk's state: live on `endpoint.trunks` (routing, portal) and, on
 //! changes, in the `trunk_status` table (`switchboard trunk list`).
+//!
+//! Every round (each event, and at least every second) it also lets each runner look at its
+//! TCP/TLS connection (a closed one is replaced and registered over at once) and look its
+//! provider's host up again when due (see `runner`). Lookups run here, in the driver's task,
+//! never in the sans-IO machines.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sip::transaction::TransactionId;
@@ -13,6 +19,7 @@ use sip::{HeaderName, Request};
 
 use super::link::LinkEvent;
 use super::report::Report;
+use super::resolver::{Resolver, SystemResolver};
 use super::runner::{Local, Role, Runner};
 use crate::endpoint::{Shared, now_unix};
 use crate::random::token;
@@ -22,7 +29,17 @@ use crate::transport::shutdown::Shutdown;
 const RELOAD: Duration = Duration::from_secs(1);
 
 /// Runs until shutdown, then unregisters what is registered (without waiting for answers).
-pub async fn run(endpoint: Shared, local: Local, mut shutdown: Shutdown) {
+pub async fn run(endpoint: Shared, local: Local, shutdown: Shutdown) {
+    run_with(endpoint, local, Arc::new(SystemResolver), shutdown).await;
+}
+
+/// `run` with the providers' host names looked up through `resolver`.
+pub async fn run_with(
+    endpoint: Shared,
+    local: Local,
+    resolver: Arc<dyn Resolver>,
+    mut shutdown: Shutdown,
+) {
     let Some(mut inbox) = endpoint.trunk_link.attach() else {
         tracing::warn!("trunks: a driver runs already");
         return;
@@ -34,6 +51,7 @@ pub async fn run(endpoint: Shared, local: Local, mut shutdown: Shutdown) {
     let mut driver = Driver {
         endpoint,
         local,
+        resolver,
         runners: HashMap::new(),
         retiring: Vec::new(),
         owners: HashMap::new(),
@@ -65,6 +83,7 @@ pub async fn run(endpoint: Shared, local: Local, mut shutdown: Shutdown) {
 struct Driver {
     endpoint: Shared,
     local: Local,
+    resolver: Arc<dyn Resolver>,
     /// By trunk name.
     runners: HashMap<String, Runner>,
     /// Removed or changed trunks still unregistering.
@@ -108,13 +127,17 @@ impl Driver {
             }
             self.next_key += 1;
             let mut runner = Runner::new(self.next_key, trunk.clone());
-            runner.prepare(&self.endpoint, &self.local, now).await;
+            runner
+                .prepare(&self.endpoint, &self.local, self.resolver.as_ref(), now)
+                .await;
             tracing::info!(trunk = %trunk.name, transport = %trunk.transport, "trunk started");
             self.runners.insert(trunk.name.clone(), runner);
         }
         for runner in self.runners.values_mut() {
             if runner.needs_prepare(now) {
-                runner.prepare(&self.endpoint, &self.local, now).await;
+                runner
+                    .prepare(&self.endpoint, &self.local, self.resolver.as_ref(), now)
+                    .await;
             }
         }
         let names: Vec<String> = trunks.iter().map(|t| t.name.clone()).collect();
@@ -169,27 +192,39 @@ impl Driver {
             .min()
     }
 
-    /// Lets time pass in every machine, sends what they ask for, publishes what changed.
+    /// Lets time pass in every machine, follows connections and addresses, sends what the
+    /// machines ask for, publishes what changed.
     async fn drive(&mut self) {
+        let now = Instant::now();
+        for runner in self.runners.values_mut() {
+            let mut void = runner.check_connection(&self.endpoint, now);
+            if runner.needs_resolve(now) {
+                void |= runner
+                    .re_resolve(&self.local, self.resolver.as_ref(), now)
+                    .await;
+            }
+            if void {
+                let key = runner.key;
+                self.owners
+                    .retain(|_, (k, role)| *k != key || *role != Role::Register);
+            }
+        }
+        // Lookups may have taken a while.
         let now = Instant::now();
         let mut outgoing = Vec::new();
         for runner in self.runners.values_mut().chain(self.retiring.iter_mut()) {
             runner.handle_timeout(now);
-            if runner.flow().is_none() {
+            if runner.flow().is_none() || !runner.has_requests() {
                 continue;
             }
-            let requests = runner.poll_requests();
-            if requests.is_empty() {
-                continue;
-            }
-            // TCP/TLS: the connection is opened again here if it closed.
-            let Some(flow) = runner.current_flow(&self.endpoint).await else {
-                for (role, _) in requests {
+            // TCP/TLS: the connection is opened again here if it closed or moved.
+            let Some(flow) = runner.current_flow(&self.endpoint, &self.local).await else {
+                for (role, _) in runner.poll_requests() {
                     runner.handle_failure(role, now);
                 }
                 continue;
             };
-            for (role, req) in requests {
+            for (role, req) in runner.poll_requests() {
                 outgoing.push((runner.key, flow.clone(), role, req));
             }
         }

@@ -47,6 +47,15 @@ pub fn test_config(data_dir: &Path, database_url: Option<&str>, qualify_secs: u3
 }
 
 pub async fn boot(config: Config) -> RunningServer {
+    // `SWITCHBOARD_TEST_LOG=debug cargo test ...` shows what the server did (captured per
+    // test like any output, so only a failing test's log is printed).
+    if let Ok(filter) = std::env::var("SWITCHBOARD_TEST_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init()
+            .ok();
+    }
     start(config)
         .await
         .unwrap_or_else(|e| panic!("server did not start: {e:#}"))

@@ -1,18 +1,25 @@
 //! Helpers for the trunk call tests (included with `#[path]` by tests/trunk_*.rs): a trunk
 //! record, a provider's SIP socket on a loopback address of its own, the provider's side of
-//! a dialog made from the INVITE it got, and SDP / RTP pieces for its media.
+//! a dialog made from the INVITE it got, and SDP / RTP pieces for its media; for the trunk
+//! driver's tests, a provider's end of a TCP/TLS connection, waiting for a trunk's live
+//! state, and `switchboard trunk list`.
 // Each test file uses part of these.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use pbx::trunk::{SrtpPolicy, Trunk, TrunkTransport};
-use sip::{HeaderName, Request};
-use tokio::net::UdpSocket;
+use sip::framer::{Framed, StreamFramer};
+use sip::{HeaderName, Message, Method, NameAddr, Request, Uri};
+use switchboard::RunningServer;
+use switchboard::trunks::TrunkLive;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, UdpSocket};
 
 use crate::common::calls::CalleeDialog;
-use crate::common::{Conn, token};
+use crate::common::{Conn, Io, token};
 
 /// A UDP trunk to `host` (no registration, no health checks) offering PCMU then PCMA.
 pub fn trunk(name: &str, host: SocketAddr) -> Trunk {
@@ -133,4 +140,162 @@ pub fn payloads_of(datagrams: &[Vec<u8>], pt: u8) -> Vec<Vec<u8>> {
 /// just added.
 pub async fn let_trunks_settle() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
+}
+
+/// A provider's end of one TCP or TLS connection a trunk opened.
+pub struct StreamPeer {
+    io: Box<dyn Io>,
+    framer: StreamFramer,
+}
+
+impl StreamPeer {
+    pub fn new(io: impl Io + 'static) -> StreamPeer {
+        StreamPeer {
+            io: Box::new(io),
+            framer: StreamFramer::new(),
+        }
+    }
+
+    /// The next TCP connection to `listener`, within 10 s.
+    pub async fn accept_tcp(listener: &TcpListener) -> StreamPeer {
+        let (tcp, _) = tokio::time::timeout(Duration::from_secs(10), listener.accept())
+            .await
+            .expect("the trunk connects within 10 s")
+            .unwrap();
+        StreamPeer::new(tcp)
+    }
+
+    /// The next request (keepalives skipped), within 10 s.
+    pub async fn request(&mut self) -> Request {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            while let Some(item) = self.framer.next() {
+                if let Ok(Framed::Message(Message::Request(req))) = item {
+                    return req;
+                }
+            }
+            let n = tokio::time::timeout(Duration::from_secs(10), self.io.read(&mut buf))
+                .await
+                .expect("a request within 10 s")
+                .unwrap();
+            assert!(n > 0, "the server closed the connection");
+            self.framer.push(&buf[..n]);
+        }
+    }
+
+    pub async fn expect(&mut self, method: Method) -> Request {
+        let req = self.request().await;
+        assert_eq!(req.method, method, "{req:?}");
+        req
+    }
+
+    pub async fn send(&mut self, bytes: &[u8]) {
+        self.io.write_all(bytes).await.unwrap();
+        self.io.flush().await.unwrap();
+    }
+}
+
+/// The port of a Contact header value such as `<sip:user@127.0.0.1:5070;transport=tcp>`.
+pub fn contact_port(contact: &str) -> Option<u16> {
+    match NameAddr::parse(contact).ok()?.uri {
+        Uri::Sip(uri) => uri.port,
+        _ => None,
+    }
+}
+
+/// The trunk's live state once `check` holds; panics naming `what` after 10 s.
+pub async fn trunk_live_until(
+    server: &RunningServer,
+    name: &str,
+    what: &str,
+    check: impl Fn(&TrunkLive) -> bool,
+) -> TrunkLive {
+    for _ in 0..100 {
+        if let Some(live) = server.trunks().live(name)
+            && check(&live)
+        {
+            return live;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "trunk {name}: never {what}: {:?}",
+        server.trunks().live(name)
+    );
+}
+
+/// `switchboard trunk list` against the server's database, as an operator runs it.
+pub fn trunk_list(dir: &std::path::Path) -> String {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("SWITCHBOARD_") {
+            c.env_remove(k);
+        }
+    }
+    let out = c
+        .env("SWITCHBOARD_DATA_DIR", dir)
+        .args(["trunk", "list"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A trunk that `carrier` belongs to by its address (IP authentication: how calls come in).
+pub fn ip_trunk(name: &str, carrier: SocketAddr) -> Trunk {
+    let mut t = trunk(name, carrier);
+    t.allow = vec![pbx::trunk::Cidr {
+        addr: carrier.ip(),
+        prefix: 32,
+    }];
+    t
+}
+
+/// A DID on `trunk` that rings `to`, without failover.
+pub fn did(number: &str, trunk: &str, to: &[&str]) -> pbx::trunk::Did {
+    pbx::trunk::Did {
+        number: number.into(),
+        trunk: trunk.into(),
+        to: to.iter().map(|s| (*s).to_owned()).collect(),
+        failover: None,
+    }
+}
+
+/// An SDP offer (or answer) for `rtp` with `codecs` as (payload type, `NAME/clock`) in that
+/// order and telephone-event 101, on `proto`, with an `a=crypto:` line when `crypto` is given.
+pub fn audio_sdp(
+    rtp: SocketAddr,
+    proto: &str,
+    codecs: &[(u8, &str)],
+    crypto: Option<&str>,
+) -> String {
+    let formats: String = codecs.iter().map(|(pt, _)| format!("{pt} ")).collect();
+    let rtpmaps: String = codecs
+        .iter()
+        .map(|(pt, name)| format!("a=rtpmap:{pt} {name}\r\n"))
+        .collect();
+    let crypto = crypto
+        .map(|c| format!("a=crypto:{c}\r\n"))
+        .unwrap_or_default();
+    format!(
+        "v=0\r\no=provider 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n\
+m=audio {port} {proto} {formats}101\r\n{rtpmaps}a=rtpmap:101 telephone-event/8000\r\n\
+{crypto}a=sendrecv\r\n",
+        ip = rtp.ip(),
+        port = rtp.port()
+    )
+}
+
+/// The payload types of the SDP's audio line, in order.
+pub fn audio_formats(sdp: &str) -> Vec<u8> {
+    sdp.lines()
+        .find_map(|l| l.strip_prefix("m=audio "))
+        .map(|m| {
+            m.split_whitespace()
+                .skip(2)
+                .filter_map(|f| f.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
 }

@@ -62,6 +62,8 @@ async fn non_admins_get_403_on_every_admin_page_and_form() {
         "/admin/calls/x/hangup",
         "/admin/dialplan",
         "/admin/dialplan/1/delete",
+        "/admin/routes/1",
+        "/admin/dids/%2B15551230000",
         "/account/tokens",
         "/account/tokens/1/delete",
     ] {

@@ -8,6 +8,7 @@ mod dialplan;
 mod extensions;
 mod live;
 mod login;
+mod trunk_edits;
 mod trunks;
 mod users;
 

@@ -7,7 +7,7 @@ use super::*;
 
 /// The standard backend with a registering trunk `acme` (password `pw-acme`), an IP trunk
 /// `backup`, a DID on acme and a route through both.
-fn with_trunks() -> FakeBackend {
+pub(super) fn with_trunks() -> FakeBackend {
     fake::standard()
         .with_trunk("acme", "sip.acme.example", Some("acct-1"))
         .with_trunk("backup", "192.0.2.10", None)
@@ -15,7 +15,7 @@ fn with_trunks() -> FakeBackend {
         .with_route("_1NXXNXXXXXX", &["acme", "backup"])
 }
 
-async fn trunk_app() -> (TestApp, Session) {
+pub(super) async fn trunk_app() -> (TestApp, Session) {
     let app = TestApp::start(with_trunks()).await;
     let s = fake::login(&app, "admin", PASSWORD).await;
     (app, s)
@@ -455,7 +455,9 @@ async fn the_trunk_pages_are_for_admins_only() {
         "/admin/trunks",
         "/admin/trunks/acme",
         "/admin/dids",
+        "/admin/dids/%2B15551230000",
         "/admin/routes",
+        "/admin/routes/1",
     ] {
         assert_eq!(get(&app, &s, path).await.status, 403, "{path}");
     }
@@ -464,8 +466,10 @@ async fn the_trunk_pages_are_for_admins_only() {
         "/admin/trunks/acme",
         "/admin/trunks/backup/delete",
         "/admin/dids",
+        "/admin/dids/%2B15551230000",
         "/admin/dids/%2B15551230000/delete",
         "/admin/routes",
+        "/admin/routes/1",
         "/admin/routes/1/delete",
     ] {
         let resp = post(
