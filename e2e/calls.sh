@@ -166,23 +166,7 @@ caller() { # test ext dialed scenario [extra sipp args...]
     "127.0.0.1:$sip_port" >"$work/$t-caller-$e.out" 2>&1
 }
 rtp_count() { local n; n=$(cut -d' ' -f1 "$1" 2>/dev/null); echo "${n:-0}"; }
-# Records are written behind: poll `cdr list` until the call's record is closed (exit 3 from
-# cdr-check.py means "not there yet"), then check it once.
-cdr() { # cdr-check.py args (without the file)
-  local out="$work/cdr-$next_port.json" rc=3
-  for _ in $(seq 1 50); do
-    if ! sb cdr list --json >"$out" 2>>"$work/cli.log"; then
-      echo "cdr list --json failed: $(tail -1 "$work/cli.log")"
-      return 1
-    fi
-    python3 "$root/e2e/cdr-check.py" "$out" "$@" >"$out.check"
-    rc=$?
-    [[ $rc == 3 ]] || break
-    sleep 0.2
-  done
-  cat "$out.check"
-  ((rc == 0))
-}
+cdr() { e2e_cdr "$@"; } # the call's record checked (lib.sh)
 
 problems=()
 fail() { problems+=("$*"); }

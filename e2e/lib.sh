@@ -29,6 +29,27 @@ e2e_stop() { # PID (may be empty)
   fi
 }
 
+# Checks a call's record. Records are written behind: polls `switchboard cdr list --json` until
+# cdr-check.py finds the call's record closed (its exit 3 means "not there yet"), then checks
+# it once and prints its line. Returns non-zero when a check failed or no record came. Needs
+# `sb` (the CLI with the test's config), `root` and `work`.
+e2e_cdr() { # cdr-check.py args (without the file)
+  local out rc=3
+  out="$(mktemp "$work/cdr.XXXXXX")"
+  for _ in $(seq 1 50); do
+    if ! sb cdr list --json >"$out" 2>>"$work/cli.log"; then
+      echo "cdr list --json failed: $(tail -1 "$work/cli.log")"
+      return 1
+    fi
+    python3 "$root/e2e/cdr-check.py" "$out" "$@" >"$out.check"
+    rc=$?
+    [[ $rc == 3 ]] || break
+    sleep 0.2
+  done
+  cat "$out.check"
+  ((rc == 0))
+}
+
 # Runs the test functions named in the array `tests` (test `a-b` is function `t_a_b`), each
 # reporting through `problems=()` (what went wrong) and `note` (a detail for the ok line);
 # names listed in SKIP are skipped. On failure it shows the problems, WORK/t.extra when the

@@ -15,6 +15,16 @@
 #                      +12125550111; extension 1301, a baresip phone registered with the
 #                      server, answers; each hears the other's tone (e2e/baresip/call.sh
 #                      --trunk, Goertzel on what each decoded)
+#   baresip-srtp-out   a trunk that requires SRTP (--srtp require, IP-authenticated) to a
+#                      baresip provider on 127.0.0.7 (srtp module, mediaenc=srtp-mand,
+#                      auto-answer); extension 1401, a plain baresip phone, dials 12125550188,
+#                      routed to it: the provider's INVITE is for +12125550188 with RTP/SAVP
+#                      and a=crypto, SRTP is enabled there, each side hears the other's tone
+#                      (call.sh --trunk-out) and the call record says answered
+#   baresip-srtp-did   that provider calls the DID +12125550112 with an RTP/SAVP offer;
+#                      extension 1402 (plain RTP) answers; tones both ways, the record says
+#                      answered; then a plain RTP/AVP offer from the same address to the same
+#                      DID is refused 488 (trunk-did-plain-refused.xml), recorded with cause 488
 # The last line is "N passed, N failed"; the exit status is non-zero when any failed.
 #
 # Environment:
@@ -48,7 +58,7 @@ trap cleanup EXIT
 e2e_binary trunk_calls "$root" "$work"
 
 # shellcheck disable=SC2207
-ports=($(python3 "$root/scripts/free-ports.py" 30))
+ports=($(python3 "$root/scripts/free-ports.py" 40))
 sip_port="${ports[0]}"
 http_port="${ports[1]}"
 next_port=2
@@ -143,6 +153,44 @@ counter() { # port file: counts UDP packets at 127.0.0.3:port (the provider's RT
   bg_pids+=($!)
 }
 
+cdr() { e2e_cdr "$@"; } # the call's record checked (lib.sh)
+have_baresip() {
+  command -v baresip >/dev/null 2>&1 && return 0
+  fail "baresip missing (scripts/ensure-deps.sh installs it)"
+  return 1
+}
+
+# The trunk that requires SDES-SRTP: IP-authenticated, its provider a baresip on 127.0.0.7
+# (an address of its own, so only that provider's INVITEs are this trunk's) listening on
+# $srtp_provider_port. Added by the first test that needs it. No OPTIONS health checks: the
+# provider runs only during a call, and unanswered checks would mark the trunk down.
+take_port
+srtp_provider_port=$port
+srtp_trunk_added=0
+srtp_trunk() {
+  ((srtp_trunk_added)) && return 0
+  cli trunk add srtp-carrier --host "127.0.0.7:$srtp_provider_port" --allow 127.0.0.7/32 \
+    --srtp require --codecs PCMU,PCMA --options-interval 0 || return 1
+  srtp_trunk_added=1
+}
+# e2e/baresip/call.sh with the options given; its last line is the note (or the failure).
+baresip_call() { # workdir [call.sh options...]
+  local dir="$1"
+  shift
+  if ! "$root/e2e/baresip/call.sh" --domain "$domain" "$@" "$dir" >"$dir.out" 2>&1; then
+    fail "$(tail -1 "$dir.out")"
+    sed 's/^/      /' "$dir.out" | tail -40 >"$work/t.extra"
+    return 1
+  fi
+  note="$(tail -1 "$dir.out")"
+  note="${note#ok: }"
+}
+
+# CLI changes reach the running server through two copies, each refreshed when a second
+# old: the store's copy of the tables, and the snapshot of trunk sources taken from it
+# (calls/trunk_sources.rs). A trunk, DID or route added now counts for calls within 2 s.
+settle() { sleep 2.2; }
+
 problems=()
 fail() { problems+=("$*"); }
 sb extension add 1101 --password pw-1101 >>"$work/cli.log" 2>&1
@@ -157,9 +205,12 @@ t_outbound_failover() {
   counter "$rtp" "$work/outbound.rtp"
   bg 127.0.0.3 outbound-failover-good call-callee-answer -key rtp_port "$rtp"
   local good=$bg_pid good_port=$bg_port
-  cli trunk add dead --host "127.0.0.2:$dead_port" --codecs PCMA,PCMU || return
-  cli trunk add good --host "127.0.0.3:$good_port" --codecs PCMA,PCMU --caller-id +12125550100 || return
+  # no OPTIONS health checks: these sipp providers take one INVITE and nothing else
+  cli trunk add dead --host "127.0.0.2:$dead_port" --codecs PCMA,PCMU --options-interval 0 || return
+  cli trunk add good --host "127.0.0.3:$good_port" --codecs PCMA,PCMU --caller-id +12125550100 \
+    --options-interval 0 || return
   cli route add '_1NXXNXXXXXX' --trunks dead,good --prepend + || return
+  settle
   fg 127.0.0.1 outbound-failover-caller call-caller -s 12125550199 -key caller 1101 -au 1101 \
     -ap pw-1101 -d 3000 "127.0.0.1:$sip_port"
   local rc=$?
@@ -193,7 +244,7 @@ t_inbound_did() {
   sleep 0.3
   cli trunk add carrier --host 127.0.0.4 --allow 127.0.0.4/32 || return
   cli did add +12125550100 --trunk carrier --to 1201 || return
-  sleep 1.2 # the server's list of trunk sources is at most a second old
+  settle
   fg 127.0.0.4 inbound-did-caller bench-call-uac-noauth -s 2125550100 -key caller +13125559999 \
     -d 2000 "127.0.0.1:$sip_port"
   local rc=$?
@@ -209,25 +260,56 @@ t_stranger_refused() {
 }
 
 t_baresip_did() {
-  if ! command -v baresip >/dev/null 2>&1; then
-    fail "baresip missing (scripts/ensure-deps.sh installs it)"
-    return
-  fi
+  have_baresip || return
   cli extension add 1301 --password pw-1301 || return
   cli trunk add baresip-carrier --host 127.0.0.6 --allow 127.0.0.6/32 || return
   cli did add +12125550111 --trunk baresip-carrier --to 1301 || return
-  sleep 1.2 # the server's list of trunk sources is at most a second old
-  local dir="$work/baresip-did"
-  if ! "$root/e2e/baresip/call.sh" --trunk "127.0.0.1:$sip_port" --domain "$domain" \
-    --did 2125550111 --callee 1301:pw-1301 --caller-ip 127.0.0.6 --rtp 26000 "$dir" \
-    >"$dir.out" 2>&1; then
-    fail "$(tail -1 "$dir.out")"
-    sed 's/^/      /' "$dir.out" | tail -25 >&2
-    return
-  fi
-  note="$(tail -1 "$dir.out")"
+  settle
+  baresip_call "$work/baresip-did" --trunk "127.0.0.1:$sip_port" --did 2125550111 \
+    --callee 1301:pw-1301 --caller-ip 127.0.0.6 --rtp 26000
 }
 
-tests=(outbound-failover inbound-did stranger-refused baresip-did)
+# SRTP toward the trunk: the server offers the provider RTP/SAVP with its key and bridges it
+# to the extension's plain RTP.
+t_baresip_srtp_out() {
+  have_baresip || return
+  srtp_trunk || return
+  cli extension add 1401 --password pw-1401 || return
+  # an exact number, ahead of any pattern route (outbound-failover's matches it too)
+  cli route add 12125550188 --trunks srtp-carrier --prepend + --position 1 || return
+  settle
+  local dir="$work/baresip-srtp-out"
+  baresip_call "$dir" --trunk-out "127.0.0.1:$sip_port" --caller 1401:pw-1401 --dial 12125550188 \
+    --callee-number +12125550188 --callee-ip 127.0.0.7 --callee-port "$srtp_provider_port" \
+    --rtp 26400 --srtp srtp-mand --srtp-side callee || return
+  grep -aq "^INVITE sip:+12125550188@127.0.0.7:$srtp_provider_port" "$dir/callee.log" ||
+    fail "the provider got no INVITE for sip:+12125550188@127.0.0.7:$srtp_provider_port"
+  cdr --caller 1401 --dialed 12125550188 --disposition answered --min-a-in 100 --min-b-out 100 \
+    >"$work/t.cdr" || fail "$(cat "$work/t.cdr")"
+}
+
+# SRTP from the trunk: an RTP/SAVP offer answered with the server's key, bridged to the
+# extension's plain RTP; a plain offer breaks the trunk's policy.
+t_baresip_srtp_did() {
+  have_baresip || return
+  srtp_trunk || return
+  cli extension add 1402 --password pw-1402 || return
+  cli did add +12125550112 --trunk srtp-carrier --to 1402 || return
+  settle
+  baresip_call "$work/baresip-srtp-did" --trunk "127.0.0.1:$sip_port" --did 2125550112 \
+    --callee 1402:pw-1402 --caller-ip 127.0.0.7 --caller-number +13125550007 --rtp 26800 \
+    --srtp srtp-mand --srtp-side caller || return
+  cdr --caller +13125550007 --dialed 2125550112 --callee 1402 --disposition answered \
+    --min-a-in 100 --min-b-out 100 >"$work/t.cdr" || fail "$(cat "$work/t.cdr")"
+  fg 127.0.0.7 baresip-srtp-did-plain trunk-did-plain-refused -s 2125550112 \
+    -key caller +13125550008 "127.0.0.1:$sip_port"
+  local rc=$?
+  [[ $rc == 0 ]] || fail "a plain RTP/AVP offer from the provider was not refused 488: sipp exit $rc"
+  cdr --caller +13125550008 --dialed 2125550112 --cause 488 >"$work/t.cdr" ||
+    fail "$(cat "$work/t.cdr")"
+  note="$note; plain offer refused 488"
+}
+
+tests=(outbound-failover inbound-did stranger-refused baresip-did baresip-srtp-out baresip-srtp-did)
 e2e_run_tests "${TRUNK_CALLS_SKIP:-}"
 e2e_summary trunk_calls

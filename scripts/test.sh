@@ -6,7 +6,8 @@
 #   3. e2e/calls.sh: calls through the server with sipp and baresip as the phones
 #   4. e2e/trunks.sh: the server registers with sipp acting as a provider's registrar, over UDP
 #      and over TLS (socat with a test CA in front of sipp), and calls out over TLS
-#   5. e2e/trunk_calls.sh: calls out through and in from sipp providers (failover, DIDs)
+#   5. e2e/trunk_calls.sh: calls out through and in from sipp and baresip providers (failover,
+#      DIDs, SRTP required by the trunk both ways)
 #   6. e2e/browser/run.sh: Playwright, real Chromium softphones calling each other, a sipp trunk and
 #      baresip through the portal, inside a network namespace with only loopback
 # Every layer always runs (a failure in one does not hide the others' results); the exit

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # baresip as a real phone: two baresip instances, each with its own config dir under WORKDIR,
-# bound to 127.0.0.1 only (no STUN/ICE/TURN modules loaded), G.711 (or as told), audio source a tone WAV
-# (caller 697 Hz, callee 1209 Hz, made here), the audio each one decodes dumped to a WAV by the
-# sndfile module. The callee auto-answers; the caller hangs up after about 5 s (-t). Then a
+# bound to a loopback address (127.0.0.1, or a provider's own) with no STUN/ICE/TURN modules
+# loaded, G.711 (or as told), audio source a tone WAV (caller 697 Hz, callee 1209 Hz, made
+# here), the audio each one decodes dumped to a WAV by the sndfile module. The callee auto-answers; the caller hangs up after about 5 s (-t). Then a
 # Goertzel check (tone.py) that each side recorded the OTHER side's tone and not its own.
 #
 #   call.sh --direct WORKDIR
@@ -15,7 +15,13 @@
 #       the callee registers as with --server; the caller plays a SIP trunk provider: it
 #       does not register, listens on IP (default 127.0.0.4, the trunk's address) and
 #       calls sip:NUMBER@HOST:PORT from N (default +13125559999), answering no challenge
-# Options for either mode:
+#   call.sh --trunk-out HOST:PORT --domain D --caller EXT:PW --dial NUMBER --callee-ip IP
+#           --callee-port PORT [--callee-number N] [--rtp LOW] WORKDIR
+#       the caller registers as with --server and dials sip:NUMBER@D; the callee plays the
+#       provider a trunk sends that call to: it does not register, listens on IP:PORT (the
+#       trunk's host) and answers the INVITE for sip:N@IP (N: the number as the route sends
+#       it, default NUMBER)
+# Options for any mode:
 #   --caller-codecs LIST, --callee-codecs LIST
 #       each phone's audio_codecs (default PCMU,PCMA; G722 is loaded too, named G722/16000)
 #   --expect-codecs A:B
@@ -34,13 +40,18 @@
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 mode="" server="" domain="" caller="" callee="" rtp_low="" did="" caller_ip=127.0.0.4
-caller_number=+13125559999
+caller_number=+13125559999 dial="" callee_ip="" callee_port="" callee_number=""
 caller_codecs="PCMU,PCMA" callee_codecs="PCMU,PCMA" expect_codecs="" srtp="" srtp_side=both
 while (($#)); do
   case "$1" in
     --direct) mode=direct ;;
     --server) mode=server; server="$2"; shift ;;
     --trunk) mode=trunk; server="$2"; shift ;;
+    --trunk-out) mode=trunk-out; server="$2"; shift ;;
+    --dial) dial="$2"; shift ;;
+    --callee-ip) callee_ip="$2"; shift ;;
+    --callee-port) callee_port="$2"; shift ;;
+    --callee-number) callee_number="$2"; shift ;;
     --did) did="$2"; shift ;;
     --caller-ip) caller_ip="$2"; shift ;;
     --caller-number) caller_number="$2"; shift ;;
@@ -57,8 +68,10 @@ while (($#)); do
   esac
   shift
 done
-[[ -n "$mode" && -n "${work:-}" ]] || { sed -n '2,33p' "$0"; exit 2; }
+[[ -n "$mode" && -n "${work:-}" ]] || { sed -n '2,39p' "$0"; exit 2; }
 [[ $mode != trunk || -n "$did" ]] || { echo "--trunk needs --did NUMBER"; exit 2; }
+[[ $mode != trunk-out || (-n "$dial" && -n "$callee_ip" && -n "$callee_port") ]] ||
+  { echo "--trunk-out needs --dial NUMBER --callee-ip IP --callee-port PORT"; exit 2; }
 [[ $srtp_side == caller || $srtp_side == callee || $srtp_side == both ]] || { echo "--srtp-side: caller, callee or both"; exit 2; }
 command -v baresip >/dev/null 2>&1 || { echo "baresip missing (scripts/ensure-deps.sh installs it)"; exit 1; }
 mkdir -p "$work"
@@ -128,6 +141,13 @@ elif [[ $mode == trunk ]]; then
   phone callee "${ports[1]}" "$callee_tone" "$((rtp_low + 200))" \
     "<sip:${callee%%:*}@$domain;transport=udp>;auth_pass=${callee#*:};outbound=\"sip:$host:$port;transport=udp\";regint=300;answermode=auto;audio_codecs=$callee_codecs$callee_enc"
   target="sip:$did@$host:$port"
+elif [[ $mode == trunk-out ]]; then
+  host="${server%:*}" port="${server#*:}"
+  phone caller "${ports[0]}" "$caller_tone" "$rtp_low" \
+    "<sip:${caller%%:*}@$domain;transport=udp>;auth_pass=${caller#*:};outbound=\"sip:$host:$port;transport=udp\";regint=300;audio_codecs=$caller_codecs$caller_enc"
+  phone callee "$callee_port" "$callee_tone" "$((rtp_low + 200))" \
+    "<sip:${callee_number:-$dial}@$callee_ip>;regint=0;answermode=auto;audio_codecs=$callee_codecs$callee_enc" "$callee_ip"
+  target="sip:$dial@$domain"
 else
   host="${server%:*}" port="${server#*:}"
   phone caller "${ports[0]}" "$caller_tone" "$rtp_low" \
@@ -143,7 +163,7 @@ callee_pid=$!
 pids+=("$callee_pid")
 # Ready when it says so; registered when a 200 to its REGISTER was logged ("...} 200 OK").
 ready_re="baresip is ready"
-[[ $mode != direct ]] && ready_re="} 200 OK"
+[[ $mode == server || $mode == trunk ]] && ready_re="} 200 OK"
 for _ in $(seq 1 100); do
   grep -q "$ready_re" "$work/callee.log" 2>/dev/null && break
   kill -0 "$callee_pid" 2>/dev/null || break
