@@ -14,7 +14,9 @@ use pbx::trunk::inbound::identify_trunk_with;
 use pbx::trunk::provider::{host_ip, parse_host};
 use store::Store;
 
-/// How long a snapshot answers for itself: trunks added from the CLI count within this.
+/// How long a snapshot answers for itself. It is built from the store's copy, itself up to
+/// `store`'s one-second recheck old, so a trunk added from another process (the CLI) counts
+/// within about two seconds.
 const FRESH: Duration = Duration::from_secs(1);
 /// How long a host name's addresses are reused before they are looked up again.
 const DNS_TTL: Duration = Duration::from_secs(60);
