@@ -20,9 +20,9 @@ cd "$root" || exit 1
 logs="$(mktemp -d "${TMPDIR:-/tmp}/switchboard-test.XXXXXX")"
 trap 'rm -rf "$logs"' EXIT
 
-# The servers the integration tests start log at info, calls at debug (tests/common: SWITCHBOARD_TEST_LOG);
+# The servers the integration tests start log at info, calls at debug (tests/common: SB_TEST_LOG);
 # libtest shows a test's output only when it fails, so a failure comes with the server's side.
-SWITCHBOARD_TEST_LOG="${SWITCHBOARD_TEST_LOG:-info,switchboard::calls=debug,switchboard::endpoint=debug}" cargo test --workspace --no-fail-fast 2>&1 |
+SB_TEST_LOG="${SB_TEST_LOG:-info,switchboard::calls=debug,switchboard::endpoint=debug}" cargo test --workspace --no-fail-fast 2>&1 |
   tee "$logs/cargo"
 cargo_rc=${PIPESTATUS[0]}
 # Sum cargo's "test result: ok. N passed; N failed; N ignored; ..." lines.

@@ -3,7 +3,8 @@
 //! 401 challenge and carries an outbound call over the same connection; the same trunk
 //! without the CA (the system's roots) refuses the provider's certificate and says so as its
 //! last error; a TCP trunk registers over a plain connection. Both put the server's own
-//! listener for their transport (TLS, TCP) in the REGISTER's Contact.
+//! listener for their transport (TLS, TCP) in the REGISTER's Contact. A TCP trunk with
+//! nothing to send by itself (no registration, no OPTIONS) connects only for a call.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -244,5 +245,51 @@ async fn a_tcp_trunk_registers() {
     );
     let live = trunk_live_until(&server, "plain", "registered", registered_now).await;
     assert_eq!(live.last_error, None);
+    server.shutdown().await;
+}
+
+/// A trunk that neither registers nor checks health (IP authentication, OPTIONS off) has
+/// nothing to tell its provider until a call: no connection is opened before, and no error
+/// shown for a provider that does not listen for us. A call out opens the connection.
+#[tokio::test]
+async fn a_tcp_trunk_without_registration_or_checks_connects_for_calls_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = TcpListener::bind((PROVIDER_IP, 0)).await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = boot(test_config(dir.path(), None, 0)).await;
+    let udp = server.sip_udp.unwrap();
+    common::add_extension(&server, "1001", "alice-secret").await;
+    let mut t = trunk("quiet", port, TrunkTransport::Tcp, None);
+    t.registration = None;
+    server.store.add_trunk(&t).await.unwrap();
+    server
+        .store
+        .add_route("_1NXXNXXXXXX", &["quiet".to_owned()], 0, "+", None)
+        .await
+        .unwrap();
+
+    // The driver picks trunks up within a second.
+    let idle = tokio::time::timeout(Duration::from_secs(3), listener.accept()).await;
+    assert!(idle.is_err(), "no connection before a call");
+    let live = server.trunks().live("quiet");
+    assert!(
+        live.as_ref().is_none_or(|l| l.last_error.is_none()),
+        "{live:?}"
+    );
+
+    let mut alice = registered(udp, "1001", "alice-secret").await;
+    let mut call = CallerDialog::new(alice.conn.local(), "1001", "12125550123");
+    invite_with_auth(&mut alice.conn, &mut call, "1001", "alice-secret", None, "").await;
+    let mut provider = StreamPeer::accept_tcp(&listener).await;
+    let inv = provider.expect(Method::Invite).await;
+    assert_eq!(inv.top_via().unwrap().transport, "TCP");
+    assert_eq!(
+        inv.uri.to_string(),
+        format!("sip:+12125550123@{PROVIDER_IP}:{port};transport=tcp")
+    );
+    provider
+        .send(&answer_for(&inv, 486, &token(), "sip:p@127.0.0.5", None))
+        .await;
+    assert_eq!(final_for(&mut alice.conn, Method::Invite).await.status, 486);
     server.shutdown().await;
 }

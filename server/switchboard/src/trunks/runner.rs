@@ -142,6 +142,12 @@ impl Runner {
         now: Instant,
     ) {
         self.resolve_at = None;
+        // A trunk that neither registers nor checks health has nothing to send on its own:
+        // its calls open what they need. Connecting now would only show an inbound-only
+        // provider (one that does not listen for us) as broken.
+        if self.trunk.registration.is_none() && self.trunk.options_interval == 0 {
+            return;
+        }
         if self.trunk.transport == TrunkTransport::Udp && local.udp.is_none() {
             self.problem = Some("no SIP UDP listener to reach the provider from".to_owned());
             return;

@@ -47,9 +47,9 @@ pub fn test_config(data_dir: &Path, database_url: Option<&str>, qualify_secs: u3
 }
 
 pub async fn boot(config: Config) -> RunningServer {
-    // `SWITCHBOARD_TEST_LOG=debug cargo test ...` shows what the server did (captured per
+    // `SB_TEST_LOG=debug cargo test ...` shows what the server did (captured per
     // test like any output, so only a failing test's log is printed).
-    if let Ok(filter) = std::env::var("SWITCHBOARD_TEST_LOG") {
+    if let Ok(filter) = std::env::var("SB_TEST_LOG") {
         tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
             .with_test_writer()
