@@ -8,9 +8,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+#[path = "common/trunk.rs"]
+mod trunk_helpers;
 
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -20,8 +21,8 @@ use pbx::trunk::{SrtpPolicy, Trunk, TrunkRegistration, TrunkTransport};
 use sip::digest::{Algorithm, Challenge, Credentials, ha1, verify};
 use sip::{HeaderName, Message, Method, Request, Response};
 use switchboard::RunningServer;
-use switchboard::trunks::TrunkLive;
 use tokio::net::UdpSocket;
+use trunk_helpers::{trunk_list, trunk_live_until};
 
 const USER: &str = "acme-user";
 const PASSWORD: &str = "trunk-secret-9";
@@ -93,47 +94,9 @@ fn trunk(name: &str, provider_port: u16, register: bool, options_interval: u32) 
     }
 }
 
-async fn live_until(
-    server: &RunningServer,
-    name: &str,
-    what: &str,
-    check: impl Fn(&TrunkLive) -> bool,
-) -> TrunkLive {
-    for _ in 0..100 {
-        if let Some(live) = server.trunks().live(name)
-            && check(&live)
-        {
-            return live;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!(
-        "trunk {name}: never {what}: {:?}",
-        server.trunks().live(name)
-    );
-}
-
 async fn stored(server: &RunningServer, name: &str) -> Option<store::TrunkStatus> {
     let statuses = server.store.trunk_statuses().await.unwrap();
     statuses.into_iter().find(|s| s.name == name)
-}
-
-/// `switchboard trunk list` against the server's database, as an operator runs it.
-fn trunk_list(dir: &std::path::Path) -> String {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_switchboard"));
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("SWITCHBOARD_") {
-            c.env_remove(k);
-        }
-    }
-    let out = c
-        .env("SWITCHBOARD_DATA_DIR", dir)
-        .args(["trunk", "list"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    String::from_utf8(out.stdout).unwrap()
 }
 
 #[tokio::test]
@@ -165,7 +128,7 @@ async fn registers_through_a_digest_challenge() {
     let via = first.top_via().unwrap();
     assert!(via.branch().is_some_and(|b| b.starts_with("z9hG4bK")));
     assert_eq!(via.transport, "UDP");
-    let live = live_until(&server, "acme", "registering", |l| {
+    let live = trunk_live_until(&server, "acme", "registering", |l| {
         l.registration == Some(RegistrationStatus::Registering)
     })
     .await;
@@ -199,7 +162,7 @@ async fn registers_through_a_digest_challenge() {
     provider.answer(&ok, from).await;
 
     let before = now_unix() as i64;
-    let live = live_until(&server, "acme", "registered", |l| {
+    let live = trunk_live_until(&server, "acme", "registered", |l| {
         matches!(l.registration, Some(RegistrationStatus::Registered { .. }))
     })
     .await;
@@ -263,7 +226,7 @@ async fn a_refusal_is_reported_as_the_last_error() {
     provider
         .answer(&Response::for_request(&req, 403, "Forbidden"), from)
         .await;
-    let live = live_until(&server, "acme", "failed", |l| {
+    let live = trunk_live_until(&server, "acme", "failed", |l| {
         matches!(l.registration, Some(RegistrationStatus::Failed { .. }))
     })
     .await;
@@ -366,7 +329,7 @@ async fn options_checks_mark_reachable_then_unreachable() {
     provider
         .answer(&Response::for_request(&req, 200, "OK"), from)
         .await;
-    let live = live_until(&server, "ipauth", "reachable", |l| {
+    let live = trunk_live_until(&server, "ipauth", "reachable", |l| {
         l.reachability == Reachability::Up
     })
     .await;
@@ -380,7 +343,7 @@ async fn options_checks_mark_reachable_then_unreachable() {
             )
             .await;
     }
-    let live = live_until(&server, "ipauth", "unreachable", |l| {
+    let live = trunk_live_until(&server, "ipauth", "unreachable", |l| {
         l.reachability == Reachability::Down
     })
     .await;
@@ -408,7 +371,7 @@ async fn tcp_trunks_report_a_provider_that_refuses_the_connection() {
     let mut t = trunk("streamy", port, true, 30);
     t.transport = TrunkTransport::Tcp;
     server.store.add_trunk(&t).await.unwrap();
-    let live = live_until(&server, "streamy", "reported", |l| l.last_error.is_some()).await;
+    let live = trunk_live_until(&server, "streamy", "reported", |l| l.last_error.is_some()).await;
     let error = live.last_error.unwrap_or_default();
     assert!(
         error.starts_with(&format!("cannot connect to 127.0.0.1:{port}")),
