@@ -136,6 +136,15 @@ impl Bridge {
         Ok(())
     }
 
+    /// Takes `side`'s leg out of the bridge: nothing is sent to it or taken from it until a
+    /// leg is set there again. A call still ringing elsewhere drops the early media of a
+    /// callee that refused it this way; the other leg stays as it is.
+    pub fn clear_leg(&mut self, side: Side) {
+        self.legs[ix(side)] = None;
+        self.paths = [None, None];
+        self.senders[ix(side)] = None;
+    }
+
     /// A datagram that arrived on `side`'s socket of `kind` (`local`: that socket's address).
     pub fn handle_packet(
         &mut self,

@@ -373,3 +373,47 @@ fn a_leg_latches_and_drops_other_sources() {
     assert!(transmits(&mut b).is_empty());
     assert_eq!(b.stats(Side::A).drops.bleed, 1);
 }
+
+#[test]
+fn a_cleared_leg_gets_nothing_until_another_is_set() {
+    let now = Instant::now();
+    let mut b = bridge(
+        rtp_leg(A_PEER, Codec::Pcmu, 0, None),
+        rtp_leg(B_PEER, Codec::Pcmu, 0, None),
+        now,
+    );
+    b.clear_leg(Side::B);
+    assert_eq!(b.path_kind(Side::A), None);
+    let from_a = packet(0, 1, 160, false, &[1; 160]);
+    b.handle_packet(
+        now,
+        Side::A,
+        Kind::Rtp,
+        addr(A_PEER),
+        addr(A_LOCAL),
+        &from_a,
+    );
+    assert!(
+        transmits(&mut b).is_empty(),
+        "nothing goes to a cleared leg"
+    );
+    b.handle_packet(
+        now,
+        Side::B,
+        Kind::Rtp,
+        addr(B_PEER),
+        addr(B_LOCAL),
+        &packet(0, 1, 160, false, &[2; 160]),
+    );
+    assert!(transmits(&mut b).is_empty(), "nothing comes from it");
+
+    // Another callee's leg: audio flows again, to it only.
+    let other = "127.0.0.1:42000";
+    b.set_leg(now, Side::B, rtp_leg(other, Codec::G722, 9, None))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(b.path_kind(Side::A), Some(PathKind::Transcode));
+    let sent = send_tone(&mut b, now, Codec::Pcmu, 0, 1000.0, 20);
+    let frames = payloads_to(&sent, other, 9).len();
+    assert!(frames >= 10, "{frames} G.722 frames reached the new leg");
+    assert!(payloads_to(&sent, B_PEER, 0).is_empty());
+}

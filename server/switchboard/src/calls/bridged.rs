@@ -1,7 +1,8 @@
 //! Calls whose media Switchboard terminates (the media bridge): a browser on either leg
 //! (WebRTC), SRTP with SDES keys, or two phones without a codec in common (transcoding).
-//! Each leg then gets an SDP of ours, negotiated with that leg alone; re-offers are answered
-//! here rather than passed to the other leg, whose media goes on unchanged.
+//! Each leg then gets an SDP of ours, negotiated with that leg alone (a callee's early SDP
+//! already does it while ringing: `early`); re-offers are answered here rather than passed
+//! to the other leg, whose media goes on unchanged.
 //!
 //! A call starts relayed (`media::relay`, the cheap path) unless the caller's offer is
 //! WebRTC or SDES; it becomes bridged when the callee answers from a WebSocket contact or
@@ -19,6 +20,7 @@ use media::sdp::Direction;
 use media::srtp::{CryptoAttribute, CryptoSuite, SrtpSession, answer_crypto};
 use media::webrtc::WebRtcLeg;
 
+use super::early::EarlyMedia;
 use super::leg;
 use super::task::Call;
 use super::trunk_answer::TrunkTerms;
@@ -46,9 +48,11 @@ pub(super) struct MediaNeg {
     /// A trunk's offer (the caller's, on a call in from a trunk): what our answer to it must
     /// be by the trunk's media policy.
     pub a_trunk: Option<TrunkTerms>,
+    /// The callee's early media the bridge carries while it rings (`early`).
+    pub early: Option<EarlyMedia>,
 }
 
-fn ix(side: Side) -> usize {
+pub(super) fn ix(side: Side) -> usize {
     if side == Side::A { 0 } else { 1 }
 }
 
@@ -199,27 +203,42 @@ impl Call {
             return false;
         }
         self.neg.bridged = true;
+        self.install_callee(side, from_browser, remote.as_ref(), answer, sent_by);
+        true
+    }
+
+    /// Sets the callee's media (its `answer`, read as `remote`) up in the bridge on `side`,
+    /// and answers the caller's offer if that was not done yet. False when the answer is
+    /// unusable or the bridge refused it.
+    pub(super) fn install_callee(
+        &mut self,
+        side: Side,
+        from_browser: bool,
+        remote: Option<&RemoteAudio>,
+        answer: &str,
+        sent_by: &str,
+    ) -> bool {
         let now = Instant::now();
         let callee = if from_browser {
             self.callee_webrtc(now, answer)
         } else {
-            remote.and_then(|r| self.callee_rtp(&r))
+            remote.and_then(|r| self.callee_rtp(r))
         };
         let Some((setup, chosen)) = callee else {
             tracing::info!(call = %self.record.id, "call: the callee's answer is unusable for the bridge");
-            return true;
+            return false;
         };
         self.note_codec(side, chosen);
         if !from_browser {
             self.neg.local_sdp[ix(side)] = self.describe_settled(side, chosen, sent_by);
         }
         let Some(media) = self.media.as_ref() else {
-            return true;
+            return false;
         };
         let installed = media.with_bridge(|b| b.set_leg(now, side, setup));
         if let Err(e) = installed {
             tracing::warn!(call = %self.record.id, "call: bridge refused the callee's media: {e}");
-            return true;
+            return false;
         }
         if self.neg.local_sdp[0].is_none() {
             self.answer_caller(now, chosen.codec, sent_by);

@@ -10,6 +10,7 @@
 mod bridged;
 pub mod context;
 mod digit_info;
+mod early;
 pub mod events;
 mod inbound;
 mod leg;

@@ -185,6 +185,9 @@ impl Call {
                         }
                     }
                     if status >= 300 {
+                        // Its early media, if it gave some, leaves the bridge: the caller's
+                        // audio must not keep going to a provider that gave up.
+                        self.early_callee_failed(&response);
                         return if should_fail_over(status) {
                             Attempt::FailOver(status)
                         } else {
@@ -200,10 +203,21 @@ impl Call {
                     }
                 }
                 CallEvent::Response { id, response } => self.on_stray_response(id, response),
-                CallEvent::Failed { id } if id == fork.id => return Attempt::FailOver(408),
+                CallEvent::Failed { id } if id == fork.id => {
+                    self.end_early_media();
+                    return Attempt::FailOver(408);
+                }
                 CallEvent::Cancel | CallEvent::Shutdown => {
                     self.cancel_forks(vec![fork]);
                     return Attempt::Cancelled;
+                }
+                // The caller's media failing while it rings (early media: DTLS, ICE) ends
+                // the call, as it would once answered, rather than leave it silent.
+                CallEvent::Media(event) => {
+                    if self.on_bridge_event(event) {
+                        self.cancel_forks(vec![fork]);
+                        return Attempt::Final(488);
+                    }
                 }
                 CallEvent::Request { id, request, .. } => {
                     let hangup = request.method == Method::Bye;
@@ -215,7 +229,7 @@ impl Call {
                     }
                 }
                 CallEvent::Stray2xx { response } => self.hang_up_stray(&response),
-                CallEvent::Failed { .. } | CallEvent::Ack { .. } | CallEvent::Media(_) => {}
+                CallEvent::Failed { .. } | CallEvent::Ack { .. } => {}
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Ringing one extension: an INVITE to each of its registered contacts at once (parallel
 //! fork). The first 2xx wins and is ACKed; the other forks are cancelled. Provisional answers
-//! go on to the caller (180, or 183 with early media anchored like the rest).
+//! go on to the caller: 180, or 183 with early media, anchored like the rest on a relayed
+//! call and through the bridge on a bridged one (`early`).
 
 use std::time::Duration;
 
@@ -58,7 +59,17 @@ pub(super) struct RingRequest<'a> {
 }
 
 impl Call {
+    /// Rings the request's contacts; early media that callees gave ends with the ringing
+    /// unless one of them answered.
     pub(super) async fn ring(&mut self, r: RingRequest<'_>) -> Rang {
+        let rang = self.ring_forks(r).await;
+        if !matches!(rang, Rang::Answered(..)) {
+            self.end_early_media();
+        }
+        rang
+    }
+
+    async fn ring_forks(&mut self, r: RingRequest<'_>) -> Rang {
         let call_id = random::token(24);
         let from_tag = random::token(16);
         let domain = self.ctx.domain.clone();
@@ -134,6 +145,7 @@ impl Call {
                     };
                     let status = response.status;
                     if status >= 300 {
+                        self.early_callee_failed(&response);
                         if let Some(f) = forks.get_mut(i)
                             && !(status == 488 && self.offer_srtp(f, r.side))
                         {
@@ -144,11 +156,18 @@ impl Call {
                         self.cancel_forks(forks);
                         return self.answered(fork, response, anchor, &r);
                     } else if status > 100 {
+                        let mut from_browser = false;
                         if let Some(f) = forks.get_mut(i) {
                             f.dialog.on_invite_response(&response);
+                            from_browser = f.to_browser;
                         }
                         if r.relay_progress {
-                            self.relay_progress(&response, &mut told_ringing, r.side);
+                            self.relay_progress_from(
+                                &response,
+                                &mut told_ringing,
+                                r.side,
+                                from_browser,
+                            );
                         }
                     }
                 }
@@ -171,6 +190,15 @@ impl Call {
                     }
                 }
                 CallEvent::Stray2xx { response } => self.hang_up_stray(&response),
+                // Early media runs through the bridge: a caller's leg that fails while it
+                // rings (DTLS, fingerprint, ICE never up) would stay silent once answered.
+                // (During a transfer the call's own media carries on as before.)
+                CallEvent::Media(event) if r.relay_progress => {
+                    if self.on_bridge_event(event) {
+                        self.cancel_forks(forks);
+                        return Rang::Failed(Failure::Failed(488), 488);
+                    }
+                }
                 CallEvent::Ack { .. } | CallEvent::Media(_) => {}
             }
             if forks.iter().all(|f| f.final_status.is_some()) {
@@ -229,6 +257,9 @@ impl Call {
         let mut leg = Leg::new(dialog, peer, r.side, &r.callee.number);
         leg.anchor = anchor;
         leg.invite_cseq = invite.cseq().map(|c| c.seq).unwrap_or(1);
+        // Early media from this callee is already in the bridge: its 2xx changes nothing
+        // unless it brings another session.
+        let early = self.neg.early.take().filter(|e| e.same_dialog(&response));
         if let Some(sdp) = leg::sdp_body(response.content_type(), &response.body) {
             let sent_by = self.a_sent_by.clone();
             if !self.neg.bridged && !to_browser {
@@ -237,10 +268,13 @@ impl Call {
                 self.neg
                     .continue_origin(r.side, leg.anchor.session_id(), leg.anchor.version());
             }
-            if !self.on_callee_answer(r.side, to_browser, &sdp, &sent_by) {
+            let repeated = early.is_some_and(|e| e.repeated_by(&sdp));
+            if !repeated && !self.on_callee_answer(r.side, to_browser, &sdp, &sent_by) {
                 self.learn_media(r.side, &sdp);
             }
             leg.remote_sdp = Some(sdp);
+        } else if let Some(early) = early {
+            leg.remote_sdp = Some(early.sdp);
         }
         if r.offer.is_some() {
             let sent_by = self.sent_by(&leg.peer);
@@ -251,28 +285,47 @@ impl Call {
         Rang::Answered(Box::new(leg), Box::new(response))
     }
 
-    /// 180 once, or 183 with the callee's early media anchored for the caller.
+    /// A trunk's or a phone's provisional answer for the caller: see `relay_progress_from`.
     pub(super) fn relay_progress(
         &mut self,
         response: &Response,
         told_ringing: &mut bool,
         side: Side,
     ) {
-        // A bridged call answers each leg itself: early media would need the bridge
-        // before the answer, so the caller just hears that it rings.
-        let early_sdp = leg::sdp_body(response.content_type(), &response.body)
-            .filter(|_| !self.neg.bridged && self.neg.webrtc_offer.is_none());
+        self.relay_progress_from(response, told_ringing, side, false);
+    }
+
+    /// 180 once, or 183 with the callee's early media: anchored for the caller when the
+    /// call is relayed, through the bridge (`early`) when it is bridged. A browser callee's
+    /// early SDP is not taken (its WebRTC session is set up by its 2xx).
+    pub(super) fn relay_progress_from(
+        &mut self,
+        response: &Response,
+        told_ringing: &mut bool,
+        side: Side,
+        from_browser: bool,
+    ) {
+        let sdp = leg::sdp_body(response.content_type(), &response.body);
+        if self.neg.bridged {
+            let ours = sdp
+                .filter(|_| !from_browser)
+                .and_then(|sdp| self.bridged_early_media(side, response, &sdp));
+            if ours.is_none() && *told_ringing {
+                return;
+            }
+            let mut progress = self.progress(ours.is_some());
+            if let Some(ours) = ours {
+                leg::set_sdp(&mut progress.headers, &mut progress.body, &ours);
+            }
+            *told_ringing = true;
+            self.ep.call_respond(self.invite_id, progress);
+            return;
+        }
+        let early_sdp = sdp.filter(|_| self.neg.webrtc_offer.is_none());
         if early_sdp.is_none() && *told_ringing {
             return;
         }
-        let mut progress = self
-            .a
-            .dialog
-            .response(&self.invite, if early_sdp.is_some() { 183 } else { 180 });
-        progress.headers.remove(&HeaderName::Contact);
-        progress
-            .headers
-            .push(HeaderName::Contact, self.a.dialog.contact.as_str());
+        let mut progress = self.progress(early_sdp.is_some());
         if let Some(sdp) = early_sdp {
             self.learn_media(side, &sdp);
             let sent_by = self.a_sent_by.clone();
@@ -290,6 +343,19 @@ impl Call {
         }
         *told_ringing = true;
         self.ep.call_respond(self.invite_id, progress);
+    }
+
+    /// 183 (with early media) or 180 for the caller, with our Contact.
+    fn progress(&self, early: bool) -> Response {
+        let mut progress = self
+            .a
+            .dialog
+            .response(&self.invite, if early { 183 } else { 180 });
+        progress.headers.remove(&HeaderName::Contact);
+        progress
+            .headers
+            .push(HeaderName::Contact, self.a.dialog.contact.as_str());
+        progress
     }
 
     /// CANCELs every fork still ringing; all of them are remembered so that a 2xx racing

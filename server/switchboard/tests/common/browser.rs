@@ -250,7 +250,7 @@ pub fn tone_frames(codec: Codec, freq: f64, frames: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn goertzel(x: &[i16], freq: f64, rate: u32) -> f64 {
+pub fn goertzel(x: &[i16], freq: f64, rate: u32) -> f64 {
     let w = 2.0 * std::f64::consts::PI * freq / f64::from(rate);
     let coeff = 2.0 * w.cos();
     let (mut s1, mut s2) = (0.0f64, 0.0f64);

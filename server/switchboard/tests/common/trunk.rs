@@ -299,3 +299,23 @@ pub fn audio_formats(sdp: &str) -> Vec<u8> {
         })
         .unwrap_or_default()
 }
+
+/// A server (media on `rtp_ports`) with alice (1001) registered from a UDP phone, a provider
+/// on 127.0.0.3 and a trunk "acme" to it, PCMU only, that the route for North American
+/// numbers (`_1NXXNXXXXXX`) uses.
+pub async fn office_with_pcmu_trunk(
+    rtp_ports: (u16, u16),
+) -> (RunningServer, tempfile::TempDir, crate::common::Phone, Conn) {
+    let (server, dir, [alice]) = crate::common::calls::office::<1>(rtp_ports).await;
+    let prov = provider("127.0.0.3", server.sip_udp.unwrap()).await;
+    let mut acme = trunk("acme", prov.local());
+    acme.codecs = vec!["PCMU".into()];
+    server.store.add_trunk(&acme).await.unwrap();
+    server
+        .store
+        .add_route("_1NXXNXXXXXX", &["acme".to_owned()], 0, "+", None)
+        .await
+        .unwrap();
+    let_trunks_settle().await;
+    (server, dir, alice, prov)
+}
