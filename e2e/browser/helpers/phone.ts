@@ -68,3 +68,26 @@ export async function recordRegStates(page: Page): Promise<void> {
 export async function regStates(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as { __sbE2eRegStates?: string[] }).__sbE2eRegStates ?? []);
 }
+
+/** Starts recording every state #call-state takes from now on, as "STATE: LABEL" (its
+ *  data-state and the text the page shows), with a MutationObserver injected into the page:
+ *  a state that lasts only a moment is still seen, and so is the order of the states. */
+export async function recordCallStates(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __sbE2eCallStates?: string[] };
+    const el = document.querySelector('#call-state');
+    const now = (): string => `${el?.getAttribute('data-state') ?? ''}: ${(el?.textContent ?? '').trim()}`;
+    const states: string[] = [el ? now() : '(no #call-state)'];
+    w.__sbE2eCallStates = states;
+    if (!el) return;
+    new MutationObserver(() => {
+      const s = now();
+      if (states[states.length - 1] !== s) states.push(s);
+    }).observe(el, { attributes: true, attributeFilter: ['data-state'], childList: true, characterData: true, subtree: true });
+  });
+}
+
+/** The "STATE: LABEL"s recorded since recordCallStates, oldest first. */
+export async function callStates(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { __sbE2eCallStates?: string[] }).__sbE2eCallStates ?? []);
+}

@@ -174,3 +174,49 @@ export async function registrations(page: Page): Promise<RegistrationJson[]> {
   const list = (await res.json()) as RegistrationJson[];
   return Array.isArray(list) ? list : [];
 }
+
+/** A trunk to a provider known by its address (IP authentication), over UDP. */
+export interface IpTrunk {
+  name: string;
+  host: string;
+  port: number;
+  /** e.g. PCMU */
+  codecs: string;
+}
+
+/** Adds TRUNK on the Trunks page (form#trunk-create) and checks its row: no registration, only
+ *  its host allowed (/32), no OPTIONS (a sipp provider's scenario takes one INVITE and nothing
+ *  else). FILLED runs once the form is filled in, before it is sent (a screenshot). */
+export async function addIpTrunk(page: Page, trunk: IpTrunk, filled?: () => Promise<void>): Promise<void> {
+  await page.goto('/admin/trunks');
+  const form = page.locator('form#trunk-create');
+  await form.locator('#trunk-name').fill(trunk.name);
+  await form.locator('#trunk-host').fill(trunk.host);
+  await form.locator('#trunk-port').fill(String(trunk.port));
+  await form.locator('#trunk-transport').selectOption('udp');
+  await form.locator('#trunk-register').uncheck();
+  await form.locator('#trunk-allow').fill(`${trunk.host}/32`);
+  await form.locator('#trunk-codecs').fill(trunk.codecs);
+  await form.locator('#trunk-options-interval').fill('0');
+  await filled?.();
+  await page.locator('#trunk-create-submit').click();
+  const row = page.locator(`table#trunks tr[data-trunk="${trunk.name}"]`);
+  const error = page.locator('#form-error');
+  await expect(row.or(error), `the trunk ${trunk.name} is listed`).toBeVisible();
+  if (await error.isVisible()) throw new Error(`adding the trunk failed: #form-error says "${(await error.textContent())?.trim()}"`);
+  await expect(row.locator('td.provider')).toContainText(`${trunk.host}:${trunk.port}`);
+}
+
+/** Adds the outbound route PATTERN through TRUNK, prepending PREPEND, on the Routes page, and
+ *  checks its row. */
+export async function addRoute(page: Page, pattern: string, trunk: string, prepend: string): Promise<void> {
+  await page.goto('/admin/routes');
+  await page.locator('#route-pattern').fill(pattern);
+  await page.locator('#route-trunks').fill(trunk);
+  await page.locator('#route-prepend').fill(prepend);
+  await page.locator('#route-add-submit').click();
+  const row = page.locator('table#routes tr[data-route-id]', { hasText: pattern });
+  await expect(row, `the route ${pattern} is listed`).toBeVisible();
+  await expect(row.locator('td.trunks')).toContainText(trunk);
+  await expect(row.locator('td.prepend')).toHaveText(new RegExp(`^\\s*${prepend.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`));
+}

@@ -73,6 +73,7 @@ export class SippProvider {
 
   private constructor(
     readonly dir: string,
+    readonly ip: string,
     readonly sipPort: number,
     readonly mediaPort: number,
     private readonly proc: ChildProcess,
@@ -103,7 +104,7 @@ export class SippProvider {
     // play_pcap_audio names provider-tone.pcap relative to the working directory
     const proc = spawn('sipp', args, { cwd: o.dir, stdio: ['ignore', out, out] });
     fs.closeSync(out);
-    const p = new SippProvider(o.dir, sipPort, mediaPort, proc);
+    const p = new SippProvider(o.dir, o.ip, sipPort, mediaPort, proc);
     // ready once it listens on its SIP port (or gone, saying why); `ss` looks without
     // binding, so it cannot take the port from under sipp
     for (let i = 0; i < 50 && p.status === null; i++) {
@@ -121,6 +122,47 @@ export class SippProvider {
       return fs.readFileSync(path.join(this.dir, 'sipp.msgs'), 'latin1');
     } catch {
       return '';
+    }
+  }
+
+  /** The Call-ID of the INVITE it received (from its message trace), or null before one. */
+  inviteCallId(): string | null {
+    return /^INVITE [^\r\n]*\r?\n(?:[^\r\n]+\r?\n)*?(?:Call-ID|i)[ \t]*:[ \t]*(\S+)/im.exec(this.messages())?.[1] ?? null;
+  }
+
+  /** Lets a scenario that waits for the test's go-ahead (`<recv request="INFO"/>`, as in
+   *  trunk-uas-early-media.xml) go on: an INFO carrying the Call-ID of the INVITE it got, sent
+   *  from a socket of the test's, outside the call. sipp matches it to the call by its Call-ID
+   *  and sends what follows to the server, as ever; it does not answer the INFO. */
+  async goAhead(): Promise<void> {
+    const callId = this.inviteCallId();
+    if (!callId) throw new Error(`sipp got no INVITE to go ahead with:\n${this.output()}`);
+    const sock = dgram.createSocket('udp4');
+    try {
+      await new Promise<void>((resolve, reject) => {
+        sock.once('error', reject);
+        sock.bind(0, '127.0.0.1', () => resolve());
+      });
+      const { port } = sock.address();
+      const tag = Math.random().toString(36).slice(2, 10);
+      const info = [
+        `INFO sip:provider@${this.ip}:${this.sipPort} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-e2e-${tag}`,
+        'Max-Forwards: 70',
+        `From: <sip:e2e-test@127.0.0.1>;tag=e2e-${tag}`,
+        `To: <sip:provider@${this.ip}>`,
+        `Call-ID: ${callId}`,
+        'CSeq: 1 INFO',
+        'Subject: the test\'s go-ahead',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+      await new Promise<void>((resolve, reject) =>
+        sock.send(info, this.sipPort, this.ip, (e) => (e ? reject(e) : resolve())),
+      );
+    } finally {
+      sock.close();
     }
   }
 

@@ -11,6 +11,8 @@ export const TONES = {
   baresip: 1800,
   /** the sipp provider behind a trunk (PCMU RTP from a pcap made by e2e/pcmu.py) */
   provider: 1250,
+  /** a provider's announcement in early media (183 with SDP), PCMU from a pcap too */
+  announcement: 700,
 } as const;
 
 const RATE = 48_000;

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { expectTone } from '../helpers/audio';
 import { ARTIFACTS } from '../helpers/env';
 import { dial, expectCallOver, expectCallState, expectRegistered } from '../helpers/phone';
-import { ensureUser, login, reloadUntil, waitForCdr } from '../helpers/portal';
+import { addIpTrunk, addRoute, ensureUser, login, reloadUntil, waitForCdr } from '../helpers/portal';
 import { RtpCapture, SippProvider } from '../helpers/provider';
 import { expect, test } from '../helpers/session';
 import { TONES } from '../helpers/tone';
@@ -55,37 +55,12 @@ test('alice calls out through a sipp trunk: PCMU to the provider, tones both way
     });
 
     await test.step('the admin adds the trunk on the Trunks page: IP-authenticated, UDP, PCMU', async () => {
-      await a.goto('/admin/trunks');
-      const form = a.locator('form#trunk-create');
-      await form.locator('#trunk-name').fill(TRUNK);
-      await form.locator('#trunk-host').fill(PROVIDER_IP);
-      await form.locator('#trunk-port').fill(String(p.sipPort));
-      await form.locator('#trunk-transport').selectOption('udp');
-      await form.locator('#trunk-register').uncheck();
-      await form.locator('#trunk-allow').fill(`${PROVIDER_IP}/32`);
-      await form.locator('#trunk-codecs').fill('PCMU');
-      // no OPTIONS: the provider's scenario takes one INVITE and nothing else
-      await form.locator('#trunk-options-interval').fill('0');
-      await people.shot(a, 'admin-trunk-form');
-      await a.locator('#trunk-create-submit').click();
-      const row = a.locator(`table#trunks tr[data-trunk="${TRUNK}"]`);
-      const error = a.locator('#form-error');
-      await expect(row.or(error), `the trunk ${TRUNK} is listed`).toBeVisible();
-      if (await error.isVisible()) throw new Error(`adding the trunk failed: #form-error says "${(await error.textContent())?.trim()}"`);
-      await expect(row.locator('td.provider')).toContainText(`${PROVIDER_IP}:${p.sipPort}`);
+      await addIpTrunk(a, { name: TRUNK, host: PROVIDER_IP, port: p.sipPort, codecs: 'PCMU' }, () => people.shot(a, 'admin-trunk-form'));
       await people.shot(a, 'admin-trunks');
     });
 
     await test.step(`the admin adds the route ${PATTERN} through it, prepending +`, async () => {
-      await a.goto('/admin/routes');
-      await a.locator('#route-pattern').fill(PATTERN);
-      await a.locator('#route-trunks').fill(TRUNK);
-      await a.locator('#route-prepend').fill('+');
-      await a.locator('#route-add-submit').click();
-      const row = a.locator('table#routes tr[data-route-id]', { hasText: PATTERN });
-      await expect(row, `the route ${PATTERN} is listed`).toBeVisible();
-      await expect(row.locator('td.trunks')).toContainText(TRUNK);
-      await expect(row.locator('td.prepend')).toHaveText(/^\s*\+\s*$/);
+      await addRoute(a, PATTERN, TRUNK, '+');
       await people.shot(a, 'admin-routes');
     });
 
