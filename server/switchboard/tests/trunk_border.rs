@@ -246,6 +246,20 @@ fn wire(msg: &Message) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// Asserts that the server's answer to a phone on the office network (alice, on loopback)
+/// gives it the server's own address, in Contact and SDP, never the public one: media
+/// between the server and the phone must not loop through the router.
+fn assert_local(resp: &sip::Response) {
+    let text = String::from_utf8_lossy(&resp.to_bytes()).into_owned();
+    assert!(
+        !text.contains(PUBLIC),
+        "the public address went to a phone on the LAN:\n{text}"
+    );
+    assert!(text.contains("c=IN IP4 127.0.0.1"), "{text}");
+    let contact = resp.headers.get(&HeaderName::Contact).unwrap_or_default();
+    assert!(contact.contains("@127.0.0.1:"), "{contact}");
+}
+
 /// Asserts that `msg`, sent by the server toward a trunk, shows the public address: the
 /// Via sent-by of a request (with rport), every Contact, the SDP's c= and o= lines; and
 /// the server's own address (127.0.0.1) nowhere.
@@ -345,6 +359,7 @@ async fn every_message_of_a_call_out_shows_the_public_address() {
     assert_public(&request(&ack), "ACK of the 2xx");
     let ok = final_for(&mut alice.conn, Method::Invite).await;
     assert_eq!(ok.status, 200);
+    assert_local(&ok);
     a.on_2xx(&ok);
     alice.conn.send(&a.ack(None)).await;
     alice.conn.send(&a.request("BYE", None)).await;

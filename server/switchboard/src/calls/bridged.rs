@@ -92,13 +92,19 @@ impl MediaNeg {
 }
 
 impl Call {
-    /// The address our media is reached at, as written in SDP and ICE candidates.
+    /// The address our media is reached at, as written in SDP and ICE candidates, for the
+    /// peer whose messages carry `sent_by` (`Call::sent_by`): the public address when that
+    /// peer was given it (it is beyond the NAT: `nat`), else the one media is bound to, or
+    /// the local address toward the peer.
     pub(super) fn media_ip(&self, sent_by: &str) -> Option<IpAddr> {
+        let toward = leg::local_ip(sent_by);
+        if let Some(public) = self.ctx.public_ip
+            && toward == Some(public)
+        {
+            return Some(public);
+        }
         let bound = self.ctx.media.bind_ip();
-        self.ctx
-            .public_ip
-            .or((!bound.is_unspecified()).then_some(bound))
-            .or_else(|| leg::local_ip(sent_by))
+        (!bound.is_unspecified()).then_some(bound).or(toward)
     }
 
     /// The offer for one fork of the callee when the call is (or may become) bridged:

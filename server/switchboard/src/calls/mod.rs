@@ -14,6 +14,7 @@ mod early;
 pub mod events;
 mod inbound;
 mod leg;
+mod nat;
 mod outbound;
 mod record;
 mod ring;

@@ -6,7 +6,6 @@ use std::net::IpAddr;
 use media::relay::Side;
 use media::sdp::{Anchor, SessionDescription};
 
-use super::leg;
 use super::task::Call;
 
 /// Whether an offer can be relayed: it parses and has an audio stream.
@@ -91,7 +90,7 @@ impl Call {
         sdp: &str,
     ) -> Option<SessionDescription> {
         let parsed = SessionDescription::parse(sdp).ok()?;
-        let ip: IpAddr = self.ctx.public_ip.or_else(|| leg::local_ip(sent_by))?;
+        let ip: IpAddr = self.media_ip(sent_by)?;
         let port = self.media.as_ref()?.port(side);
         let audio = audio_index(&parsed);
         let ports: Vec<u16> = (0..parsed.media.len())

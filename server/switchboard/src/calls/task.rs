@@ -16,6 +16,7 @@ use super::context::CallContext;
 use super::events::CallEvent;
 use super::inbound::{self, Inbound};
 use super::leg::{self, Leg};
+use super::nat;
 use super::record;
 use super::router::CallSender;
 use crate::endpoint::Endpoint;
@@ -131,7 +132,7 @@ async fn run(
         Vec::new()
     };
     let mut a_sent_by = ep.via_for(&peer.flow);
-    if inbound.is_some() {
+    if inbound.is_some() || nat::beyond_the_nat(peer.dest.ip()) {
         a_sent_by = public_sent_by(&a_sent_by, ctx.public_ip);
     }
     let contact = leg::contact_for(&a_sent_by);
@@ -347,7 +348,7 @@ impl Call {
     /// Contacts are made from it, so they follow.
     pub fn sent_by(&self, peer: &Peer) -> String {
         let local = self.ep.via_for(&peer.flow);
-        if self.toward_trunk(peer) {
+        if self.toward_trunk(peer) || nat::beyond_the_nat(peer.dest.ip()) {
             public_sent_by(&local, self.ctx.public_ip)
         } else {
             local
