@@ -212,6 +212,7 @@ impl Store {
         let removed = directory.replace(version, rows, rules, trunking, Instant::now(), seen);
         if let Some(located) = self.shared.locations.get() {
             for number in removed {
+                tracing::info!(extension = %number, "extension removed: its registrations are dropped");
                 located.cache.remove_aor(&number);
             }
         }

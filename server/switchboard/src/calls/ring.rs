@@ -124,6 +124,7 @@ impl Call {
             }
         }
         if forks.is_empty() {
+            tracing::debug!(callee = %r.callee.number, "no INVITE could be sent to the callee's contacts");
             return Rang::Failed(Failure::NoAnswer, 480);
         }
         self.keep_dialog(&call_id, &from_tag);

@@ -154,6 +154,7 @@ impl Call {
         }
         let bindings = self.contacts_of(&callee.number).await;
         let outcome = if bindings.is_empty() {
+            tracing::debug!(callee = %callee.number, "callee has no registered contact");
             Rang::Failed(Failure::NoAnswer, 480)
         } else {
             let from_number = self.caller.number.clone();
