@@ -3,11 +3,11 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use pbx::CallClass;
 use pbx::dialplan::{Rule, RuleAction};
 
-use super::submit::submit;
+use super::submit::{removed, submit};
 use super::{Done, Fields, PageCtx, PageError};
 use crate::AppState;
 use crate::auth::Admin;
@@ -174,10 +174,9 @@ pub(crate) async fn delete(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let page = PageCtx::new(&viewer, "dialplan");
-    let done = match state.backend.delete_dialplan_rule(id).await {
-        Ok(true) => "deleted",
-        Ok(false) => "gone",
-        Err(e) => return Err(page.fail(e)),
-    };
-    Ok(Redirect::to(&format!("/admin/dialplan?done={done}")).into_response())
+    removed(
+        &page,
+        state.backend.delete_dialplan_rule(id).await,
+        "/admin/dialplan",
+    )
 }

@@ -5,16 +5,15 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use pbx::trunk::Did;
 
 use super::did_form::DidForm;
 use super::routes::trunk_names;
-use super::submit::submit;
+use super::submit::{removed, submit};
 use super::{Done, Fields, PageCtx, PageError, filters};
 use crate::AppState;
 use crate::auth::Admin;
-use crate::backend::BackendError;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "dids.html")]
@@ -91,10 +90,5 @@ pub(crate) async fn delete(
     Path(number): Path<String>,
 ) -> Result<Response, PageError> {
     let page = PageCtx::new(&viewer, "trunks");
-    let done = match state.backend.remove_did(number).await {
-        Ok(true) => "deleted",
-        Ok(false) | Err(BackendError::NotFound) => "gone",
-        Err(e) => return Err(page.fail(e)),
-    };
-    Ok(Redirect::to(&format!("/admin/dids?done={done}")).into_response())
+    removed(&page, state.backend.remove_did(number).await, "/admin/dids")
 }

@@ -5,15 +5,14 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use pbx::trunk::OutboundRoute;
 
 use super::route_form::RouteForm;
-use super::submit::submit;
+use super::submit::{removed, submit};
 use super::{Done, Fields, PageCtx, PageError, filters};
 use crate::AppState;
 use crate::auth::Admin;
-use crate::backend::BackendError;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "routes.html")]
@@ -100,10 +99,9 @@ pub(crate) async fn delete(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let page = PageCtx::new(&viewer, "trunks");
-    let done = match state.backend.remove_outbound_route(id).await {
-        Ok(true) => "deleted",
-        Ok(false) | Err(BackendError::NotFound) => "gone",
-        Err(e) => return Err(page.fail(e)),
-    };
-    Ok(Redirect::to(&format!("/admin/routes?done={done}")).into_response())
+    removed(
+        &page,
+        state.backend.remove_outbound_route(id).await,
+        "/admin/routes",
+    )
 }

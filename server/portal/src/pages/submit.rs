@@ -68,3 +68,18 @@ where
     let view = render(page, message).await?;
     Ok(with_status(status, view))
 }
+
+/// A delete button's post: 303 to `list` with `done=deleted`, or `done=gone` when there was
+/// nothing to delete (a second click, another admin first); a fault is an error page.
+pub(crate) fn removed(
+    page: &PageCtx,
+    outcome: Result<bool, BackendError>,
+    list: &str,
+) -> Result<Response, PageError> {
+    let done = match outcome {
+        Ok(true) => "deleted",
+        Ok(false) | Err(BackendError::NotFound) => "gone",
+        Err(e) => return Err(page.fail(e)),
+    };
+    Ok(Redirect::to(&format!("{list}?done={done}")).into_response())
+}
