@@ -351,10 +351,10 @@ async fn every_message_of_a_call_out_shows_the_public_address() {
     .await;
     let inv = request_of(&mut acme, Method::Invite).await.expect("INVITE");
     assert_public(&request(&inv), "INVITE");
-    let p = provider_dialog(acme.local(), &inv);
+    let mut p = provider_dialog(acme.local(), &inv);
     acme.send(&p.respond(&inv, 180, None)).await;
     let answer = pcmu_sdp(p_rtp.local_addr().unwrap(), "RTP/AVP", None);
-    acme.send(&p.respond(&inv, 200, Some(answer))).await;
+    acme.send(&p.respond(&inv, 200, Some(answer.clone()))).await;
     let ack = request_of(&mut acme, Method::Ack).await.expect("ACK");
     assert_public(&request(&ack), "ACK of the 2xx");
     let ok = final_for(&mut alice.conn, Method::Invite).await;
@@ -362,6 +362,16 @@ async fn every_message_of_a_call_out_shows_the_public_address() {
     assert_local(&ok);
     a.on_2xx(&ok);
     alice.conn.send(&a.ack(None)).await;
+    // The provider's own re-offer is answered by the bridge, from what the trunk's leg
+    // settled on: the public address again, not the caller's local one.
+    acme.send(&p.request("INVITE", Some(&answer))).await;
+    let reoffer = final_for(&mut acme, Method::Invite).await;
+    assert_eq!(reoffer.status, 200, "{reoffer:?}");
+    assert_public(
+        &Message::Response(reoffer),
+        "200 to the provider's re-INVITE",
+    );
+    acme.send(&p.ack(None)).await;
     alice.conn.send(&a.request("BYE", None)).await;
     let bye = request_of(&mut acme, Method::Bye).await.expect("BYE");
     assert_public(&request(&bye), "BYE");

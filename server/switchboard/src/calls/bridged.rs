@@ -186,14 +186,15 @@ impl Call {
         }))
     }
 
-    /// The callee (on `side`) answered with `answer`. Returns false when the call stays
-    /// relayed (the caller's SDP goes on as before).
+    /// The callee (on `side`) answered with `answer`; `callee_sent_by` is what our
+    /// messages to it carry. Returns false when the call stays relayed (the caller's SDP
+    /// goes on as before).
     pub(super) fn on_callee_answer(
         &mut self,
         side: Side,
         from_browser: bool,
         answer: &str,
-        sent_by: &str,
+        callee_sent_by: &str,
     ) -> bool {
         let remote = negotiate::read(answer);
         let relayable = !self.neg.bridged
@@ -209,12 +210,14 @@ impl Call {
             return false;
         }
         self.neg.bridged = true;
-        self.install_callee(side, from_browser, remote.as_ref(), answer, sent_by);
+        self.install_callee(side, from_browser, remote.as_ref(), answer, callee_sent_by);
         true
     }
 
     /// Sets the callee's media (its `answer`, read as `remote`) up in the bridge on `side`,
-    /// and answers the caller's offer if that was not done yet. False when the answer is
+    /// and answers the caller's offer if that was not done yet. Each is described with the
+    /// address its peer was given (`callee_sent_by`, `a_sent_by`): behind NAT a trunk's is
+    /// the public one, a phone's on the LAN the local one. False when the answer is
     /// unusable or the bridge refused it.
     pub(super) fn install_callee(
         &mut self,
@@ -222,7 +225,7 @@ impl Call {
         from_browser: bool,
         remote: Option<&RemoteAudio>,
         answer: &str,
-        sent_by: &str,
+        callee_sent_by: &str,
     ) -> bool {
         let now = Instant::now();
         let callee = if from_browser {
@@ -236,7 +239,7 @@ impl Call {
         };
         self.note_codec(side, chosen);
         if !from_browser {
-            self.neg.local_sdp[ix(side)] = self.describe_settled(side, chosen, sent_by);
+            self.neg.local_sdp[ix(side)] = self.describe_settled(side, chosen, callee_sent_by);
         }
         let Some(media) = self.media.as_ref() else {
             return false;
@@ -247,7 +250,8 @@ impl Call {
             return false;
         }
         if self.neg.local_sdp[0].is_none() {
-            self.answer_caller(now, chosen.codec, sent_by);
+            let caller_sent_by = self.a_sent_by.clone();
+            self.answer_caller(now, chosen.codec, &caller_sent_by);
         }
         true
     }

@@ -15,6 +15,7 @@ use media::relay::Side;
 use media::sdp::{Origin, SessionDescription};
 use sip::Response;
 
+use super::leg;
 use super::task::Call;
 
 /// The early media the bridge carries: whose it is (the early dialog) and what it is.
@@ -101,9 +102,10 @@ impl Call {
             return None;
         }
         if how != Early::Repeat {
-            let sent_by = self.a_sent_by.clone();
+            // Our Via in the callee's response is the sent-by its peer was given.
+            let callee_sent_by = leg::sent_by_in(response)?;
             let remote = media::bridge::negotiate::read(sdp);
-            if !self.install_callee(side, false, remote.as_ref(), sdp, &sent_by) {
+            if !self.install_callee(side, false, remote.as_ref(), sdp, &callee_sent_by) {
                 return None;
             }
             // A caller we could not answer is not in early media: its 2xx tries again.

@@ -88,6 +88,16 @@ pub(super) fn contact_for(via_sent_by: &str) -> String {
     format!("<sip:switchboard@{hostport};transport={transport}>")
 }
 
+/// Our sent-by ("SIP/2.0/UDP 203.0.113.10:5060") in the top Via of a response to one of
+/// our requests: the address that peer was given.
+pub(super) fn sent_by_in(response: &sip::Response) -> Option<String> {
+    let via = response.top_via().ok()?;
+    Some(format!(
+        "SIP/2.0/{} {}:{}",
+        via.transport, via.host, via.port?
+    ))
+}
+
 /// The IP the peer reaches us at, from our sent-by.
 pub(super) fn local_ip(via_sent_by: &str) -> Option<IpAddr> {
     let hostport = via_sent_by.split_whitespace().nth(1)?;

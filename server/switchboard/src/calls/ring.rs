@@ -262,7 +262,7 @@ impl Call {
         // unless it brings another session.
         let early = self.neg.early.take().filter(|e| e.same_dialog(&response));
         if let Some(sdp) = leg::sdp_body(response.content_type(), &response.body) {
-            let sent_by = self.a_sent_by.clone();
+            let callee_sent_by = self.sent_by(&leg.peer);
             if !self.neg.bridged && !to_browser {
                 // Our offer was the caller's SDP anchored: a bridge that takes over must go
                 // on with that o= line (RFC 3264 §8).
@@ -270,7 +270,7 @@ impl Call {
                     .continue_origin(r.side, leg.anchor.session_id(), leg.anchor.version());
             }
             let repeated = early.is_some_and(|e| e.repeated_by(&sdp));
-            if !repeated && !self.on_callee_answer(r.side, to_browser, &sdp, &sent_by) {
+            if !repeated && !self.on_callee_answer(r.side, to_browser, &sdp, &callee_sent_by) {
                 self.learn_media(r.side, &sdp);
             }
             leg.remote_sdp = Some(sdp);
