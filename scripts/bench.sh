@@ -233,7 +233,7 @@ if [[ "${BENCH_SKIP_CALLS:-0}" != 1 ]]; then
   SWITCHBOARD_BIN="$bin" "$root/scripts/bench-calls.sh" || echo "bench: scripts/bench-calls.sh failed (exit $?)" >&2
 fi
 
-# --- media: browser (Opus, DTLS-SRTP) <-> phone (PCMU) calls ramped, next to rtpengine -------
+# --- media: Opus<->PCMU, PCMU<->G.729 and SRTP<->RTP calls ramped, next to rtpengine --------
 if [[ "${BENCH_SKIP_MEDIA:-0}" != 1 ]]; then
   SWITCHBOARD_BIN="$bin" "$root/scripts/bench-media.sh" || echo "bench: scripts/bench-media.sh failed (exit $?)" >&2
 fi

@@ -5,39 +5,43 @@ use std::time::{Duration, Instant};
 
 use tokio::time::{Interval, MissedTickBehavior, interval_at};
 
+use crate::scenario::Scenario;
 use crate::stats::Stream;
 
 pub const FRAME: Duration = Duration::from_millis(20);
 
 pub struct Call {
     pub id: usize,
-    /// Browser -> phone: Opus frames sent by the caller, PCMU frames (8 kHz clock) received.
+    /// Caller -> callee: frames sent by the caller, received in the callee's codec.
     pub up: RefCell<Stream>,
-    /// Phone -> browser: PCMU frames sent by the phone, Opus frames (48 kHz clock) received.
+    /// Callee -> caller: frames sent by the callee, received in the caller's codec.
     pub down: RefCell<Stream>,
     /// Where this call's frames fall within the 20 ms tick, so calls are spread over it.
     pub phase: Duration,
     /// The caller's leg failed or hung up after setup.
     pub ended: Cell<bool>,
-    /// Phone -> browser packets the test peer decrypted (SRTP authenticated).
+    /// Callee -> caller packets the caller decrypted (SRTP authenticated).
     pub decrypted: Cell<u64>,
-    /// The phone's 100th frame, decoded, carried the caller's 1 kHz tone.
-    pub heard_tone: Cell<Option<bool>>,
+    /// The callee's 100th frame, decoded, carried the caller's tone.
+    pub callee_heard: Cell<Option<bool>>,
+    /// The caller's 100th frame, decoded, carried the callee's tone (phone callers only).
+    pub caller_heard: Cell<Option<bool>>,
     pub error: RefCell<Option<String>>,
 }
 
 impl Call {
-    pub fn new(id: usize) -> Call {
+    pub fn new(id: usize, scenario: Scenario) -> Call {
         // golden-ratio spacing: any number of calls spreads evenly over the tick
         let frac = (id as f64 * 0.618_033_988_75).fract();
         Call {
             id,
-            up: RefCell::new(Stream::new(160)),
-            down: RefCell::new(Stream::new(960)),
+            up: RefCell::new(Stream::new(scenario.callee().codec.rtp_ticks_per_frame())),
+            down: RefCell::new(Stream::new(scenario.caller_codec().rtp_ticks_per_frame())),
             phase: FRAME.mul_f64(frac),
             ended: Cell::new(false),
             decrypted: Cell::new(0),
-            heard_tone: Cell::new(None),
+            callee_heard: Cell::new(None),
+            caller_heard: Cell::new(None),
             error: RefCell::new(None),
         }
     }
@@ -53,13 +57,15 @@ impl Call {
 }
 
 /// A 20 ms ticker whose ticks fall at `epoch + phase + k * 20 ms`, starting after `now`.
-/// A late tick is sent late and the next ones keep 20 ms from it (no bursts).
+/// A late tick is sent late and the next one comes on schedule; a tick missed altogether is
+/// skipped (no bursts). The schedule does not drift with the generator's own delays, so
+/// frames sent short of those due mean a generator that could not keep up.
 pub fn ticker(epoch: Instant, phase: Duration, now: Instant) -> Interval {
     let since = now.saturating_duration_since(epoch + phase);
     let periods = since.as_nanos() / FRAME.as_nanos() + 1;
     let start = epoch + phase + FRAME * u32::try_from(periods).unwrap_or(u32::MAX);
     let mut t = interval_at(start.into(), FRAME);
-    t.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    t.set_missed_tick_behavior(MissedTickBehavior::Skip);
     t
 }
 

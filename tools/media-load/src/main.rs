@@ -1,21 +1,30 @@
-//! media-load: N concurrent browser-like (Opus, DTLS-SRTP, SIP over WebSocket) calls to a
-//! plain PCMU phone (SIP over UDP) through a server, ramping N until more than 1 % of frames
-//! miss their 20 ms deadline. Per step it prints frames missed, the p99 latency through the
-//! server per packet, the server's CPU per call ("calls per core") and its memory per call
-//! (PSS delta / N). See scripts/bench-media.sh for the side-by-side run against rtpengine.
+//! media-load: N concurrent calls through a SIP server, ramping N until more than 1 % of
+//! frames miss their 20 ms deadline. The scenario says what the two ends speak (`scenario`):
+//! a browser-like caller (Opus, DTLS-SRTP, SIP over WebSocket) to a PCMU phone, a PCMU phone
+//! to a G.729 phone, or an SDES-SRTP phone to a plain RTP phone. Per step it prints frames
+//! missed, the latency through the server per packet (send to kernel arrival), the server's
+//! CPU per call ("calls per core") and its memory per call (PSS delta / N). See
+//! scripts/bench-media.sh for the side-by-side run against rtpengine.
 //!
 //! One current-thread tokio runtime drives every peer (run it pinned to a CPU of its own);
-//! its own CPU use is printed too, since a saturated generator would show up as misses.
+//! its own CPU use is printed too, and the ramp stops when it nears a whole core, since
+//! past that the figures describe the generator rather than the server.
 //! `MEDIA_LOAD_DEBUG=1` prints the first call's SDP offer and answer on stderr.
 
+mod browser;
 mod call;
 mod caller;
 mod phone;
+mod phone_caller;
 mod procfs;
 mod ramp;
+mod rtp_end;
+mod rxtime;
+mod scenario;
 mod sip;
 mod stats;
 mod tone;
+mod ua;
 
 use std::net::SocketAddr;
 
@@ -24,19 +33,22 @@ use clap::Parser;
 
 #[derive(Parser, Debug)]
 #[command(
-    about = "Ramp browser-like Opus <-> PCMU calls through a SIP server until frames miss their 20 ms deadline"
+    about = "Ramp calls (Opus <-> PCMU, PCMU <-> G.729 or SRTP <-> RTP) through a SIP server until frames miss their 20 ms deadline"
 )]
 pub struct Args {
-    /// The server's SIP WebSocket, e.g. ws://127.0.0.1:8080/sip
-    #[arg(long)]
+    /// What the two ends speak, so what the server has to do between them.
+    #[arg(long, value_enum, default_value = "opus-pcmu")]
+    pub scenario: scenario::Scenario,
+    /// The server's SIP WebSocket, e.g. ws://127.0.0.1:8080/sip (browser callers only).
+    #[arg(long, default_value = "ws://127.0.0.1:8080/sip")]
     pub ws: String,
-    /// The server's SIP UDP address, for the phone (callee).
+    /// The server's SIP UDP address, for the phones.
     #[arg(long)]
     pub sip: SocketAddr,
     /// SIP domain (realm of the AORs).
     #[arg(long, default_value = "example.com")]
     pub domain: String,
-    /// Caller (browser) credentials USER:PASSWORD; every call registers and calls as it.
+    /// Caller credentials USER:PASSWORD; every call calls as it (a browser registers too).
     #[arg(long, default_value = "1001:secret")]
     pub caller: String,
     /// Give every call a caller of its own: user BASE+i (the password of --caller), so no
@@ -56,13 +68,9 @@ pub struct Args {
     /// (e.g. kamailio=kamailio when it does the signalling and rtpengine the media).
     #[arg(long)]
     pub also: Option<String>,
-    /// Concurrent call counts to step through.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "10,20,40,80,120,160,200,240,280,320,400,480,560,640,800,960"
-    )]
-    pub steps: Vec<usize>,
+    /// Concurrent call counts to step through (default: the scenario's, with 20 and 85).
+    #[arg(long, value_delimiter = ',')]
+    pub steps: Option<Vec<usize>>,
     /// Seconds each step is measured.
     #[arg(long, default_value_t = 10)]
     pub seconds: u64,
@@ -72,6 +80,10 @@ pub struct Args {
     /// Miss ratio that ends the ramp.
     #[arg(long, default_value_t = 0.01)]
     pub miss_limit: f64,
+    /// Share of one core the generator may use before the ramp stops (its figures would
+    /// then describe the generator, not the server).
+    #[arg(long, default_value_t = 0.9)]
+    pub gen_limit: f64,
     /// Name of the server in the output.
     #[arg(long, default_value = "server")]
     pub label: String,

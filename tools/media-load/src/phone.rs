@@ -1,6 +1,6 @@
-//! The phone: one SIP UA over UDP, registered as the callee, auto-answering every INVITE
-//! with plain RTP/AVP PCMU on a socket of its own per call, and sending a PCMU frame every
-//! 20 ms to the address in the INVITE's SDP.
+//! The callee phone: one SIP UA over UDP, registered as the callee, auto-answering every
+//! INVITE with plain RTP/AVP in the scenario's callee codec (PCMU or G.729) on a socket of
+//! its own per call, whose RTP `rtp_end` runs.
 //!
 //! Which caller an INVITE belongs to: the caller's From display name (`load-<id>`) when the
 //! server passes it through, else the oldest call waiting to be answered (the generator sets
@@ -17,10 +17,14 @@ use tokio::net::UdpSocket;
 use tokio::sync::{oneshot, watch};
 use tokio::time::{sleep, timeout};
 
-use crate::call::{Call, FRAME, next_tick, ticker};
-use crate::sip::{Msg, answer_challenge, branch, random_token, request, sdp_audio_addr};
-use crate::tone::{Tones, tone_share};
-use media::codec::{Codec, decoder};
+use crate::call::Call;
+use crate::rtp_end::{self, End, RtpEnd};
+use crate::rxtime;
+use crate::scenario::PhoneMedia;
+use crate::sip::{
+    Msg, answer_challenge, branch, random_token, request, sdp_audio_addr, sdp_audio_proto,
+};
+use crate::tone::Tones;
 
 /// Calls whose INVITE the phone has not seen yet.
 pub type Pending = Rc<RefCell<VecDeque<Rc<Call>>>>;
@@ -32,11 +36,12 @@ pub struct Phone {
     user: String,
     password: String,
     domain: String,
+    media: PhoneMedia,
     pending: Pending,
     tones: Rc<Tones>,
     epoch: Instant,
     dialogs: HashMap<String, Dialog>,
-    /// INVITEs the phone could not place (no waiting call, no PCMU): what it answered.
+    /// INVITEs the phone could not place (no waiting call, not its codec): what it answered.
     pub refused: Rc<RefCell<Vec<String>>>,
 }
 
@@ -57,6 +62,7 @@ impl Phone {
         user: &str,
         password: &str,
         domain: &str,
+        media: PhoneMedia,
         pending: Pending,
         tones: Rc<Tones>,
         epoch: Instant,
@@ -69,6 +75,7 @@ impl Phone {
             user: user.to_string(),
             password: password.to_string(),
             domain: domain.to_string(),
+            media,
             pending,
             tones,
             epoch,
@@ -236,7 +243,7 @@ impl Phone {
         vec![("Contact", format!("<sip:{}@{}>", self.user, self.local))]
     }
 
-    /// A new INVITE: find its call, open its RTP socket, answer 200 with PCMU.
+    /// A new INVITE: find its call, open its RTP socket, answer 200 with our codec.
     async fn answer(
         &mut self,
         m: &Msg,
@@ -245,8 +252,22 @@ impl Phone {
     ) -> Result<(), (u16, String)> {
         let (ip, port, pts) = sdp_audio_addr(&m.body)
             .ok_or((488, "Not Acceptable Here (no audio in SDP)".to_string()))?;
-        if !pts.contains(&0) {
-            return Err((488, format!("Not Acceptable Here (no PCMU in {pts:?})")));
+        let pt = self.media.payload_type();
+        if !pts.contains(&pt) {
+            return Err((
+                488,
+                format!(
+                    "Not Acceptable Here (no {} in {pts:?})",
+                    self.media.codec.name()
+                ),
+            ));
+        }
+        let proto = sdp_audio_proto(&m.body).unwrap_or("");
+        if !proto.eq_ignore_ascii_case(self.media.proto()) {
+            return Err((
+                488,
+                format!("Not Acceptable Here ({proto}: a plain RTP phone)"),
+            ));
         }
         let call = self
             .take_call(m)
@@ -254,20 +275,23 @@ impl Phone {
         let rtp = UdpSocket::bind("127.0.0.1:0")
             .await
             .map_err(|e| (500, format!("Server Internal Error ({e})")))?;
+        rxtime::enable(&rtp).map_err(|e| (500, format!("Server Internal Error ({e})")))?;
         let rtp_port = rtp.local_addr().map(|a| a.port()).unwrap_or(0);
-        let sdp = format!(
-            "v=0\r\no=- {id} 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
-             m=audio {rtp_port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=sendrecv\r\n",
-            id = rand::random::<u32>()
-        );
+        let sdp = self.media.sdp(rtp_port, None);
         let resp = m.response(200, "OK", Some(&random_token()), &self.contact(), &sdp);
         self.reply(resp.clone(), from).await;
         let (stop_media, media_stopped) = oneshot::channel();
         let remote = SocketAddr::new(ip, port);
-        tokio::task::spawn_local(media(
+        let rtp = RtpEnd {
+            end: End::Callee,
+            media: self.media,
+            sock: rtp,
+            remote,
+            srtp: None,
+        };
+        tokio::task::spawn_local(rtp_end::run(
             call,
             rtp,
-            remote,
             self.tones.clone(),
             self.epoch,
             media_stopped,
@@ -303,88 +327,4 @@ impl Phone {
         }
         pending.pop_front()
     }
-}
-
-/// One call's RTP: PCMU frames out every 20 ms once the server's first frame came (the
-/// browser side is up by then), PCMU frames in.
-async fn media(
-    call: Rc<Call>,
-    sock: UdpSocket,
-    remote: SocketAddr,
-    tones: Rc<Tones>,
-    epoch: Instant,
-    mut stopped: oneshot::Receiver<()>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let mut buf = vec![0u8; 2048];
-    let mut tick = None;
-    let phase = (call.phase + FRAME / 2).as_nanos() % FRAME.as_nanos();
-    let phase = Duration::from_nanos(u64::try_from(phase).unwrap_or(0));
-    let ssrc: u32 = rand::random();
-    let (mut seq, mut ts): (u16, u32) = (rand::random(), rand::random());
-    let mut packet = Vec::with_capacity(12 + tones.pcmu.len());
-    // Send anyway if nothing came within 3 s (a server that waits for us first).
-    let fallback = tokio::time::sleep(Duration::from_secs(3));
-    tokio::pin!(fallback);
-    let mut first = true;
-    loop {
-        tokio::select! {
-            r = sock.recv_from(&mut buf) => {
-                let now = Instant::now();
-                let Ok((n, _)) = r else { continue };
-                let packet = buf.get(..n).unwrap_or(&[]);
-                if let Some((0, timestamp)) = rtp_pt_ts(packet) {
-                    call.up.borrow_mut().on_receive(now, timestamp);
-                    if call.up.borrow().received == 100 {
-                        call.heard_tone.set(Some(hears_tone(packet)));
-                    }
-                    if tick.is_none() {
-                        tick = Some(ticker(epoch, phase, now));
-                    }
-                }
-            }
-            _ = &mut fallback, if tick.is_none() => tick = Some(ticker(epoch, phase, Instant::now())),
-            at = next_tick(&mut tick) => {
-                packet.clear();
-                packet.extend_from_slice(&[0x80, if first { 0x80 } else { 0 }]);
-                packet.extend_from_slice(&seq.to_be_bytes());
-                packet.extend_from_slice(&ts.to_be_bytes());
-                packet.extend_from_slice(&ssrc.to_be_bytes());
-                packet.extend_from_slice(&tones.pcmu);
-                let now = Instant::now().max(at);
-                let _ = sock.send_to(&packet, remote).await;
-                call.down.borrow_mut().on_send(now);
-                first = false;
-                seq = seq.wrapping_add(1);
-                ts = ts.wrapping_add(160);
-            }
-            _ = &mut stopped => return,
-            _ = stop.changed() => return,
-        }
-    }
-}
-
-/// Payload type and timestamp of an RTP packet (not RTCP).
-fn rtp_pt_ts(b: &[u8]) -> Option<(u8, u32)> {
-    let head = b.get(..12)?;
-    if head.first()? >> 6 != 2 {
-        return None;
-    }
-    let pt = head.get(1)? & 0x7f;
-    if (72..=76).contains(&pt) {
-        return None; // RTCP muxed on the RTP port
-    }
-    let ts = u32::from_be_bytes([*head.get(4)?, *head.get(5)?, *head.get(6)?, *head.get(7)?]);
-    Some((pt, ts))
-}
-
-/// Whether a PCMU packet (12-byte header, no CSRC or extension) carries the caller's 1 kHz.
-fn hears_tone(packet: &[u8]) -> bool {
-    let Ok(mut dec) = decoder(Codec::Pcmu, 8000) else {
-        return false;
-    };
-    let mut pcm = Vec::new();
-    dec.decode(packet.get(12..).unwrap_or(&[]), &mut pcm)
-        .is_ok()
-        && tone_share(&pcm, 8000, 1000.0) > 0.5
 }

@@ -79,3 +79,31 @@ pub fn find_by_name(name: &str) -> Option<u32> {
 pub fn resolve(spec: &str) -> Option<u32> {
     spec.parse().ok().or_else(|| find_by_name(spec))
 }
+
+/// The one CPU `pid` may run on, when it is pinned to a single one (Cpus_allowed_list).
+pub fn pinned_cpu(pid: u32) -> Option<usize> {
+    let text = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let list = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))?
+        .trim();
+    list.parse().ok()
+}
+
+/// Seconds CPU `cpu` has spent running tasks (user, nice, system; not interrupts) so far,
+/// from /proc/stat: with the server's own CPU time it tells how much of the server's core
+/// other processes took.
+pub fn cpu_busy_seconds(cpu: usize) -> Option<f64> {
+    let text = fs::read_to_string("/proc/stat").ok()?;
+    let name = format!("cpu{cpu}");
+    let line = text
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(name.as_str()))?;
+    let ticks: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .take(3)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    (ticks.len() == 3).then(|| ticks.iter().sum::<u64>() as f64 / TICKS_PER_SECOND)
+}

@@ -320,6 +320,13 @@ pub fn sdp_audio_addr(sdp: &str) -> Option<(std::net::IpAddr, u16, Vec<u8>)> {
     Some((media_c.or(session_c)?, port, pts))
 }
 
+/// The transport protocol of the first audio m-line (`RTP/AVP`, `RTP/SAVP`, ...).
+pub fn sdp_audio_proto(sdp: &str) -> Option<&str> {
+    sdp.lines()
+        .find_map(|l| l.trim().strip_prefix("m=audio "))
+        .and_then(|m| m.split_whitespace().nth(1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,5 +362,6 @@ mod tests {
             (ip.to_string(), port, pts),
             ("127.0.0.1".into(), 4000, vec![0, 8, 101])
         );
+        assert_eq!(sdp_audio_proto(sdp), Some("RTP/AVP"));
     }
 }

@@ -1,15 +1,23 @@
-//! The audio both ends send, encoded once at start: one second of a 1 kHz tone as 50 Opus
-//! frames (48 kHz, complexity 5, as a browser would send), and a 400 Hz PCMU frame (8 whole
-//! cycles in 20 ms, so one frame repeats seamlessly).
+//! The audio both ends send, encoded once at start with the project's own codecs: the
+//! caller's 1 kHz tone and the callee's 400 Hz tone, each as one second of 20 ms frames in
+//! the codec that end speaks (Opus 48 kHz at complexity 5 as a browser would send, PCMU,
+//! G.729). Both tones have whole cycles in 20 ms, so the second repeats seamlessly.
 
 use std::f64::consts::TAU;
 
 use anyhow::{Context, Result, anyhow};
 use media::codec::{Codec, EncoderOptions, encoder};
 
+use crate::scenario::{CALLEE_TONE_HZ, CALLER_TONE_HZ, Scenario};
+
+/// Frames in one second of audio.
+const FRAMES: usize = 50;
+
 pub struct Tones {
-    pub opus: Vec<Vec<u8>>,
-    pub pcmu: Vec<u8>,
+    /// What the caller sends, frame by frame, repeated.
+    pub caller: Vec<Vec<u8>>,
+    /// What the callee sends.
+    pub callee: Vec<Vec<u8>>,
 }
 
 fn sine(rate: u32, hz: f64, start: usize, len: usize) -> Vec<i16> {
@@ -18,26 +26,29 @@ fn sine(rate: u32, hz: f64, start: usize, len: usize) -> Vec<i16> {
         .collect()
 }
 
-impl Tones {
-    pub fn new() -> Result<Tones> {
-        let mut opus_enc = encoder(Codec::Opus, 48_000, &EncoderOptions::default())
-            .map_err(|e| anyhow!("{e}"))
-            .context("Opus encoder")?;
-        let mut opus = Vec::with_capacity(50);
-        for f in 0..50 {
+/// One second of a `hz` tone as `codec` frames of 20 ms.
+fn encode_tone(codec: Codec, hz: f64) -> Result<Vec<Vec<u8>>> {
+    let rate = codec.pcm_rate();
+    let mut enc = encoder(codec, rate, &EncoderOptions::default())
+        .map_err(|e| anyhow!("{e}"))
+        .with_context(|| format!("{} encoder", codec.name()))?;
+    let samples = rate as usize / FRAMES;
+    (0..FRAMES)
+        .map(|f| {
             let mut out = Vec::new();
-            opus_enc
-                .encode(&sine(48_000, 1000.0, f * 960, 960), &mut out)
-                .map_err(|e| anyhow!("Opus encode: {e}"))?;
-            opus.push(out);
-        }
-        let mut pcmu_enc = encoder(Codec::Pcmu, 8000, &EncoderOptions::default())
-            .map_err(|e| anyhow!("PCMU encoder: {e}"))?;
-        let mut pcmu = Vec::new();
-        pcmu_enc
-            .encode(&sine(8000, 400.0, 0, 160), &mut pcmu)
-            .map_err(|e| anyhow!("PCMU encode: {e}"))?;
-        Ok(Tones { opus, pcmu })
+            enc.encode(&sine(rate, hz, f * samples, samples), &mut out)
+                .map_err(|e| anyhow!("{} encode: {e}", codec.name()))?;
+            Ok(out)
+        })
+        .collect()
+}
+
+impl Tones {
+    pub fn new(scenario: Scenario) -> Result<Tones> {
+        Ok(Tones {
+            caller: encode_tone(scenario.caller_codec(), CALLER_TONE_HZ)?,
+            callee: encode_tone(scenario.callee().codec, CALLEE_TONE_HZ)?,
+        })
     }
 }
 
@@ -63,6 +74,21 @@ pub fn tone_share(pcm: &[i16], rate: u32, hz: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn g729_tone_survives_its_codec() -> Result<()> {
+        let tones = Tones::new(Scenario::PcmuG729)?;
+        assert_eq!(tones.callee.first().map(Vec::len), Some(20));
+        let mut dec = media::codec::decoder(Codec::G729, 8000).map_err(|e| anyhow!("{e}"))?;
+        let mut pcm = Vec::new();
+        for f in &tones.callee {
+            pcm.clear();
+            dec.decode(f, &mut pcm).map_err(|e| anyhow!("{e}"))?;
+        }
+        assert!(tone_share(&pcm, 8000, CALLEE_TONE_HZ) > 0.5);
+        assert!(tone_share(&pcm, 8000, CALLER_TONE_HZ) < 0.1);
+        Ok(())
+    }
 
     #[test]
     fn goertzel_finds_the_tone() {
