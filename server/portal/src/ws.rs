@@ -38,8 +38,10 @@ pub(crate) async fn upgrade(
     };
     ws.protocols(["sip"])
         // tungstenite's 128 KiB read and write buffers would be most of what a browser's
-        // connection costs; SIP messages are a few KiB and each is sent at once anyway.
-        .read_buffer_size(8 * 1024)
+        // connection costs; SIP messages are a few KiB and each is sent at once anyway. The
+        // read buffer grows to the longest frame that came (an INVITE with its SDP) and
+        // stays there, so it starts small rather than at the size of a large one.
+        .read_buffer_size(2 * 1024)
         .write_buffer_size(0)
         .max_message_size(MAX_SIP_MESSAGE)
         .max_frame_size(MAX_SIP_MESSAGE)

@@ -8,6 +8,7 @@ use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::media::{Direction, MediaKind};
 
 use super::engine::Engine;
+use super::lean::{lean, no_retransmissions};
 use super::negotiated::{Negotiated, rtc_config};
 use super::{WebRtcError, WebRtcOutput};
 use crate::codec::Codec;
@@ -31,7 +32,7 @@ impl WebRtcLeg {
     ) -> Result<(WebRtcLeg, String), WebRtcError> {
         let offer =
             SdpOffer::from_sdp_string(offer).map_err(|e| WebRtcError::Sdp(e.to_string()))?;
-        let mut rtc = rtc_config(codecs, true)?.build(now);
+        let mut rtc = lean(rtc_config(codecs, true)?).build(now);
         add_candidate(&mut rtc, local)?;
         let answer = rtc
             .sdp_api()
@@ -39,7 +40,7 @@ impl WebRtcLeg {
             .map_err(|e| WebRtcError::Negotiation(e.to_string()))?;
         let negotiated = Negotiated::from_answer(&answer)?;
         let mut engine = Engine::new(rtc, negotiated.mid, local);
-        engine.negotiated(now, negotiated);
+        settle(&mut engine, now, negotiated);
         Ok((
             WebRtcLeg {
                 engine,
@@ -55,7 +56,7 @@ impl WebRtcLeg {
         local: SocketAddr,
         codecs: &[Codec],
     ) -> Result<(WebRtcLeg, String), WebRtcError> {
-        let mut rtc = rtc_config(codecs, true)?.build(now);
+        let mut rtc = lean(rtc_config(codecs, true)?).build(now);
         add_candidate(&mut rtc, local)?;
         let mut change = rtc.sdp_api();
         let mid = change.add_media(MediaKind::Audio, Direction::SendRecv, None, None, None);
@@ -82,7 +83,7 @@ impl WebRtcLeg {
             .sdp_api()
             .accept_answer(pending, answer)
             .map_err(|e| WebRtcError::Negotiation(e.to_string()))?;
-        self.engine.negotiated(now, negotiated);
+        settle(&mut self.engine, now, negotiated);
         Ok(())
     }
 
@@ -99,7 +100,7 @@ impl WebRtcLeg {
             .accept_offer(offer)
             .map_err(|e| WebRtcError::Negotiation(e.to_string()))?;
         let negotiated = Negotiated::from_answer(&answer)?;
-        self.engine.negotiated(now, negotiated);
+        settle(&mut self.engine, now, negotiated);
         Ok(answer.to_sdp_string())
     }
 
@@ -173,6 +174,13 @@ impl WebRtcLeg {
     pub fn is_connected(&self) -> bool {
         self.engine.is_connected()
     }
+}
+
+/// An offer/answer is done: str0m has made (or kept) the audio stream, which is then
+/// trimmed for audio before media may flow.
+fn settle(engine: &mut Engine, now: Instant, negotiated: Negotiated) {
+    no_retransmissions(engine.rtc(), negotiated.mid);
+    engine.negotiated(now, negotiated);
 }
 
 pub(crate) fn add_candidate(rtc: &mut str0m::Rtc, local: SocketAddr) -> Result<(), WebRtcError> {

@@ -22,6 +22,7 @@
 //!   candidates never arrive is failed by our own 30 s setup timer.
 
 mod engine;
+mod lean;
 mod leg;
 #[cfg(test)]
 mod loopback;

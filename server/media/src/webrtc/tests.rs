@@ -164,3 +164,23 @@ fn accept_answer_needs_our_offer() {
         result.err()
     );
 }
+
+/// A browser offers the transport-wide sequence number (the test peer has str0m's standard
+/// set, as Chrome does); our answer and our own offer leave it out, and absolute send time
+/// too, so no leg keeps per-packet send records for congestion control (see `lean`). An
+/// `a=rtcp-fb: transport-cc` line may stay: without the header extension there is nothing
+/// to report on.
+#[test]
+fn the_leg_negotiates_no_congestion_control_extensions() {
+    let offer = browser_offer();
+    assert!(offer.contains("transport-wide-cc"), "{offer}");
+    let (_, answer) = WebRtcLeg::answer(Instant::now(), &offer, local(), &[Codec::Opus])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (_, our_offer) =
+        WebRtcLeg::offer(Instant::now(), local(), &[Codec::Opus]).unwrap_or_else(|e| panic!("{e}"));
+    for sdp in [&answer, &our_offer] {
+        assert!(!sdp.contains("transport-wide-cc"), "{sdp}");
+        assert!(!sdp.contains("abs-send-time"), "{sdp}");
+        assert!(sdp.contains("urn:ietf:params:rtp-hdrext:sdes:mid"), "{sdp}");
+    }
+}

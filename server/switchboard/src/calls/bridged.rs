@@ -36,8 +36,9 @@ pub(super) struct MediaNeg {
     /// The call is bridged (or will be once the callee answers).
     pub bridged: bool,
     /// Our offer to the callee's browser contacts (one str0m session serves every fork;
-    /// only one can answer).
-    pub webrtc_offer: Option<(WebRtcLeg, String, SocketAddr)>,
+    /// only one can answer). Boxed: a str0m session is ~10 KiB inline, and the call task
+    /// holds this for every call, most of which never offer to a browser.
+    pub webrtc_offer: Option<(Box<WebRtcLeg>, String, SocketAddr)>,
     /// The key we offered an SDES callee (a phone that refused our plain offer: 488).
     pub b_key: Option<CryptoAttribute>,
     /// Our current description per leg when bridged, and its o= version.
@@ -124,7 +125,9 @@ impl Call {
             if self.neg.webrtc_offer.is_none() {
                 let candidate = SocketAddr::new(ip, port);
                 match WebRtcLeg::offer(Instant::now(), candidate, &WEBRTC_CODECS) {
-                    Ok((leg, sdp)) => self.neg.webrtc_offer = Some((leg, sdp, candidate)),
+                    Ok((leg, sdp)) => {
+                        self.neg.webrtc_offer = Some((Box::new(leg), sdp, candidate));
+                    }
                     Err(e) => {
                         tracing::warn!("call: cannot make a WebRTC offer: {e}");
                         return None;
@@ -291,7 +294,7 @@ impl Call {
             pt,
             telephone_event: leg.telephone_event(),
         };
-        Some((LegSetup::WebRtc(Box::new(leg)), chosen))
+        Some((LegSetup::WebRtc(leg), chosen))
     }
 
     fn callee_rtp(&self, answer: &RemoteAudio) -> Option<(LegSetup, Chosen)> {

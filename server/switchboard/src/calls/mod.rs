@@ -16,6 +16,7 @@ mod inbound;
 mod leg;
 mod nat;
 mod outbound;
+mod queue;
 mod record;
 mod ring;
 pub mod router;

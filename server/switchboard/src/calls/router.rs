@@ -5,13 +5,10 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use sip::transaction::TransactionId;
-use tokio::sync::mpsc::UnboundedSender;
-
 use super::events::CallEvent;
+pub use super::queue::CallSender;
 use super::trunk_sources::TrunkSources;
-
-pub type CallSender = UnboundedSender<CallEvent>;
+use sip::transaction::TransactionId;
 
 #[derive(Default)]
 pub struct CallRouter {

@@ -9,7 +9,6 @@ use pbx::call::{Dialog, session_timer};
 use pbx::{CallRecord, CallRecords, Disposition, Extension};
 use sip::transaction::TransactionId;
 use sip::{HeaderName, Message, Request, Response};
-use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use super::bridged::MediaNeg;
 use super::context::CallContext;
@@ -17,8 +16,8 @@ use super::events::CallEvent;
 use super::inbound::{self, Inbound};
 use super::leg::{self, Leg};
 use super::nat;
+use super::queue::{CallReceiver, CallSender, call_queue};
 use super::record;
-use super::router::CallSender;
 use crate::endpoint::Endpoint;
 use crate::endpoint::transactions::Peer;
 use crate::media::CallMedia;
@@ -33,7 +32,7 @@ pub fn spawn_call(
     invite: Request,
     peer: Peer,
 ) {
-    let (tx, rx) = unbounded_channel();
+    let (tx, rx) = call_queue();
     // Before anything can be sent: a CANCEL must find the call.
     ep.calls().bind_transaction(id, &tx);
     tokio::spawn(async move {
@@ -48,7 +47,7 @@ pub(super) struct Call {
     pub ep: Arc<Endpoint>,
     pub ctx: Arc<CallContext>,
     pub tx: CallSender,
-    pub rx: UnboundedReceiver<CallEvent>,
+    pub rx: CallReceiver,
     pub handle: u64,
     pub record: CallRecord,
     /// The caller's INVITE server transaction and request.
@@ -92,32 +91,39 @@ async fn run(
     ep: Arc<Endpoint>,
     ctx: Arc<CallContext>,
     tx: CallSender,
-    rx: UnboundedReceiver<CallEvent>,
+    rx: CallReceiver,
     id: TransactionId,
     invite: Request,
     peer: Peer,
 ) {
+    // The admission steps below are boxed: they query the store, and futures of database
+    // queries are several KiB that the task's own allocation would otherwise reserve for
+    // the call's whole life, though each runs once at its start.
     // A trunk's INVITE carries no credentials: its source address is its authentication.
     let trunk = if invite.headers.contains(&HeaderName::ProxyAuthorization) {
         None
     } else {
-        ep.calls()
-            .trunk_sources()
-            .identify(&ctx.store, peer.flow.remote.ip())
-            .await
+        Box::pin(
+            ep.calls()
+                .trunk_sources()
+                .identify(&ctx.store, peer.flow.remote.ip()),
+        )
+        .await
     };
     let (caller, inbound) = match trunk {
-        Some(trunk) => match inbound::admit(&ctx, &trunk, &invite).await {
+        Some(trunk) => match Box::pin(inbound::admit(&ctx, &trunk, &invite)).await {
             Ok((caller, did)) => (caller, Some(Inbound { trunk, did })),
             Err(resp) => {
                 ep.call_respond(id, resp);
                 return;
             }
         },
-        None => match ctx
-            .auth
-            .authenticate(&invite, &ctx.store, crate::endpoint::now_unix())
-            .await
+        None => match Box::pin(ctx.auth.authenticate(
+            &invite,
+            &ctx.store,
+            crate::endpoint::now_unix(),
+        ))
+        .await
         {
             Ok(ext) => (ext, None),
             Err(resp) => {
@@ -362,7 +368,9 @@ impl Call {
             .any(|p| p.dest == peer.dest && p.flow.transport == peer.flow.transport)
     }
 
-    async fn finish(mut self, disposition: Disposition, cause: Option<u16>) {
+    /// Takes `&mut self`, not `self`: a future owning the call would hold it twice over
+    /// (argument and binding) in the call task's allocation, for the call's whole life.
+    async fn finish(&mut self, disposition: Disposition, cause: Option<u16>) {
         let now = record::now_ms();
         self.record.end_ms = Some(now);
         self.record.disposition = disposition;
@@ -417,3 +425,16 @@ pub(super) fn dialed_number(invite: &Request) -> String {
 
 /// How long to wait for an ACK before giving up on a 2xx (RFC 3261 §13.3.1.4: 64*T1).
 pub(super) const ACK_WAIT: Duration = Duration::from_secs(32);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The call task's allocation holds a `Call` for the call's whole life; a str0m session
+    /// (~10 KiB) or a database query's future kept inline once made it 48 KiB a call.
+    #[test]
+    fn a_call_stays_small_inline() {
+        let size = std::mem::size_of::<Call>();
+        assert!(size < 8 * 1024, "Call is {size} bytes inline");
+    }
+}

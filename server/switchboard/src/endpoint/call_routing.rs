@@ -143,12 +143,9 @@ impl Endpoint {
                         peer: peer.clone(),
                     };
                     // A call that has just ended: the usual 481 applies.
-                    match sender.send(event) {
+                    match sender.send(event).map_err(|event| *event) {
                         Ok(()) => None,
-                        Err(tokio::sync::mpsc::error::SendError(CallEvent::Request {
-                            request,
-                            ..
-                        })) => Some(request),
+                        Err(CallEvent::Request { request, .. }) => Some(request),
                         Err(_) => None,
                     }
                 }

@@ -46,7 +46,10 @@ pub fn attach(peer: WsPeer, endpoint: Shared, mut shutdown: Shutdown) -> WsChann
                     Some(bytes) if bytes == b"\r\n\r\n" => {
                         let _ = endpoint.connections().send(id, b"\r\n".to_vec());
                     }
-                    Some(bytes) => endpoint.on_datagram(&flow, &bytes).await,
+                    // Boxed, as the bindings' clean-up below: their futures would
+                    // otherwise size this task, which lives as long as the browser's
+                    // connection, at a few KiB; they run a few times a call.
+                    Some(bytes) => Box::pin(endpoint.on_datagram(&flow, &bytes)).await,
                     None => {
                         peer_closed = true;
                         break;
@@ -60,7 +63,7 @@ pub fn attach(peer: WsPeer, endpoint: Shared, mut shutdown: Shutdown) -> WsChann
         tracing::debug!(remote = %flow.remote, id, "WebSocket closed");
         // Not at shutdown: bindings survive a restart (the browser reconnects and refreshes).
         if peer_closed {
-            endpoint.forget_bindings_of(&flow).await;
+            Box::pin(endpoint.forget_bindings_of(&flow)).await;
         }
     });
     WsChannels {
