@@ -100,7 +100,9 @@ impl Transcoder {
             encoder,
             dec_frame,
             enc_frame: frame_samples(enc_rate),
-            decoded: Vec::with_capacity(dec_frame * 6),
+            // Grown by the first decode to what this codec needs (a G.711 frame is 160
+            // samples; only Opus reserves room for its longest packet).
+            decoded: Vec::new(),
             pcm: PcmFifo::default(),
             last_packet: dec_frame,
             ticks: to.rtp_ticks_per_frame(),

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use media::bridge::BridgeEvent;
 use media::relay::Side;
 use pbx::call::{Dialog, session_timer};
 use pbx::{CallRecord, CallRecords, Disposition, Extension};
@@ -59,7 +58,7 @@ pub(super) struct Call {
     pub b: Option<Leg>,
     pub media: Option<CallMedia>,
     /// The bridge's events, when the media task has some to give.
-    pub media_events: Option<tokio::sync::mpsc::UnboundedReceiver<BridgeEvent>>,
+    pub media_events: Option<crate::media::MediaEvents>,
     /// Offer/answer state of a bridged call (WebRTC, SRTP, transcoding).
     pub neg: MediaNeg,
     /// DTMF digits pressed during the call, by side (for the IVR to come).
@@ -333,7 +332,7 @@ impl Call {
         let (rx, media_events) = (&mut self.rx, &mut self.media_events);
         let media = async {
             match media_events.as_mut() {
-                Some(events) => events.recv().await,
+                Some(events) => events.recv().await.map(|event| *event),
                 None => std::future::pending().await,
             }
         };

@@ -1,5 +1,6 @@
 //! One call's media: the handle the call task holds, and the loop of its media task.
 
+use std::cell::RefCell;
 use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -21,6 +22,16 @@ const MAX_DATAGRAM: usize = 2048;
 /// Datagrams drained from one socket per wake-up, so a flood on one socket cannot starve
 /// the other three.
 const BURST: usize = 32;
+
+thread_local! {
+    /// Where datagrams are read into: one buffer per runtime thread, not one per call, as
+    /// a burst is handled whole (no await) before the task yields.
+    static RECEIVE_BUFFER: RefCell<Vec<u8>> = RefCell::new(vec![0u8; MAX_DATAGRAM]);
+}
+
+/// The bridge's events as they travel to the call task: boxed, because the channel
+/// allocates its slots 32 at a time for the whole call, and most calls send none.
+pub type MediaEvents = UnboundedReceiver<Box<BridgeEvent>>;
 
 /// What carries a call's media: the anchored relay (both legs RTP with one codec: packets
 /// pass untouched) until the call installs a bridge (WebRTC, SRTP or transcoding).
@@ -74,7 +85,7 @@ pub struct CallMedia {
     ports: [u16; 2],
     plane: Arc<Mutex<Plane>>,
     wake: Arc<Notify>,
-    events: Option<UnboundedReceiver<BridgeEvent>>,
+    events: Option<MediaEvents>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -83,7 +94,7 @@ pub struct CallMedia {
 pub(super) struct TaskSide {
     pub plane: Arc<Mutex<Plane>>,
     pub wake: Arc<Notify>,
-    pub events: UnboundedSender<BridgeEvent>,
+    pub events: UnboundedSender<Box<BridgeEvent>>,
 }
 
 impl CallMedia {
@@ -91,7 +102,7 @@ impl CallMedia {
         ports: [u16; 2],
         plane: Arc<Mutex<Plane>>,
         wake: Arc<Notify>,
-        events: UnboundedReceiver<BridgeEvent>,
+        events: MediaEvents,
         stop: oneshot::Sender<()>,
         task: JoinHandle<()>,
     ) -> CallMedia {
@@ -173,7 +184,7 @@ impl CallMedia {
     }
 
     /// The bridge's events (digits, a failed WebRTC leg); taken once by the call task.
-    pub fn take_events(&mut self) -> Option<UnboundedReceiver<BridgeEvent>> {
+    pub fn take_events(&mut self) -> Option<MediaEvents> {
         self.events.take()
     }
 
@@ -220,7 +231,6 @@ pub(super) async fn media_loop(
     b: &Pair,
     mut stop: oneshot::Receiver<()>,
 ) {
-    let mut buf = vec![0u8; MAX_DATAGRAM];
     loop {
         let deadline = lock(&shared.plane)
             .bridge
@@ -257,7 +267,16 @@ pub(super) async fn media_loop(
                     return;
                 }
             };
-            receive_burst(shared, pair(side), pair(side.other()), side, kind, &mut buf);
+            RECEIVE_BUFFER.with(|buf| match buf.try_borrow_mut() {
+                Ok(mut buf) => {
+                    receive_burst(shared, pair(side), pair(side.other()), side, kind, &mut buf);
+                }
+                // Only if a burst were ever handled inside another on this thread.
+                Err(_) => {
+                    let mut buf = vec![0u8; MAX_DATAGRAM];
+                    receive_burst(shared, pair(side), pair(side.other()), side, kind, &mut buf);
+                }
+            });
         }
         flush(shared, a, b);
     }
@@ -298,7 +317,7 @@ fn receive_burst(
             && matches!(verdict, Verdict::Forward { .. })
             && let Some(digit) = plane.relayed_digit(side, bytes)
         {
-            let _ = shared.events.send(digit);
+            let _ = shared.events.send(Box::new(digit));
         }
         drop(plane);
         if let Verdict::Forward { to } = verdict
@@ -321,6 +340,6 @@ fn flush(shared: &TaskSide, a: &Pair, b: &Pair) {
         let _ = pair.socket(t.kind).try_send_to(&t.bytes, t.to);
     }
     while let Some(event) = bridge.poll_event() {
-        let _ = shared.events.send(event);
+        let _ = shared.events.send(Box::new(event));
     }
 }

@@ -19,7 +19,7 @@ mod engine;
 mod socket;
 
 pub use ::media::relay::{Side, Stats};
-pub use call::CallMedia;
+pub use call::{CallMedia, MediaEvents};
 pub use engine::MediaEngine;
 
 /// Why a call's media could not be set up.
