@@ -181,6 +181,12 @@ impl DirectoryCache {
         let by_number: HashMap<String, Extension> =
             rows.into_iter().map(|e| (e.number.clone(), e)).collect();
         let mut guard = self.snapshot.write().unwrap_or_else(|p| p.into_inner());
+        if guard.as_ref().is_some_and(|old| old.version > version) {
+            // A read older than the copy in place (a pooled connection still on an earlier
+            // snapshot of the database): installing it would take back what the newer copy
+            // added, and report its extensions removed, dropping their registrations.
+            return Vec::new();
+        }
         let removed = guard.as_ref().map_or_else(Vec::new, |old| {
             let kept: HashSet<&String> = by_number.keys().collect();
             old.by_number
@@ -309,6 +315,35 @@ mod tests {
         assert_eq!(removed, ["1"]);
         assert_eq!(cache.get("2", now), Cached::Fresh(Some(ext("2", "c"))));
         assert_eq!(cache.version(), Some(2));
+    }
+
+    #[test]
+    fn an_older_copy_never_replaces_a_newer_one() {
+        let cache = DirectoryCache::default();
+        let now = Instant::now();
+        let both = vec![ext("1001", "a"), ext("1002", "b")];
+        cache.replace(
+            2,
+            both,
+            vec![],
+            Trunking::default(),
+            now,
+            cache.generation(),
+        );
+        let removed = cache.replace(
+            1,
+            vec![ext("1001", "a")],
+            vec![],
+            Trunking::default(),
+            now,
+            cache.generation(),
+        );
+        assert!(removed.is_empty(), "{removed:?}");
+        assert_eq!(cache.version(), Some(2));
+        assert_eq!(
+            cache.get("1002", now),
+            Cached::Fresh(Some(ext("1002", "b")))
+        );
     }
 
     #[test]
