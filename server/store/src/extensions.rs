@@ -126,23 +126,29 @@ impl Backend {
     }
 
     pub async fn get_extension(&self, number: &str) -> Result<Option<Extension>, StoreError> {
-        let row: Option<Row> = with_pool!(self, pool => {
+        // Every row read (see `directory_version`).
+        let rows: Vec<Row> = with_pool!(self, pool => {
             sqlx::query_as(concat!(select!(), " WHERE number = $1"))
                 .bind(number)
-                .fetch_optional(pool)
+                .fetch_all(pool)
                 .await?
         });
-        Ok(row.map(extension))
+        Ok(rows.into_iter().next().map(extension))
     }
 
     /// The change counter of the extensions table and the dial plan (bumped by triggers,
     /// migrations 0002 and 0003).
     pub async fn directory_version(&self) -> Result<i64, StoreError> {
-        let (version,): (i64,) = with_pool!(self, pool => {
+        // fetch_all, not fetch_one: sqlx resets a statement whose rows were not all read
+        // only later (launchbadge/sqlx#2543), and until then that pooled SQLite connection
+        // stays on this snapshot of the database: the reload that follows on it would read
+        // the extensions as they were, not as the counter says.
+        let rows: Vec<(i64,)> = with_pool!(self, pool => {
             sqlx::query_as("SELECT version FROM directory_version WHERE id = 1")
-                .fetch_one(pool)
+                .fetch_all(pool)
                 .await?
         });
+        let (version,) = rows.into_iter().next().ok_or(sqlx::Error::RowNotFound)?;
         Ok(version)
     }
 }
