@@ -25,17 +25,6 @@ macro_rules! columns {
     };
 }
 
-macro_rules! insert {
-    () => {
-        concat!(
-            "INSERT INTO cdrs (",
-            columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-             $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)"
-        )
-    };
-}
-
 /// Every column but the id from `excluded`, for both upserts.
 macro_rules! update_all {
     () => {
@@ -55,9 +44,29 @@ macro_rules! update_all {
     };
 }
 
-const UPSERT_OPEN: &str = concat!(insert!(), update_all!(), " WHERE cdrs.end_ms IS NULL");
+/// After the rows of a start: a start only updates a record that is still open.
+const UPSERT_OPEN_TAIL: &str = concat!(update_all!(), " WHERE cdrs.end_ms IS NULL");
 
-const UPSERT_ENDED: &str = concat!(insert!(), update_all!());
+/// After the rows of an end.
+const UPSERT_ENDED_TAIL: &str = update_all!();
+
+/// Rows in one INSERT: 28 parameters each, well within SQLite's 32766 and PostgreSQL's 65535.
+const ROWS_PER_STATEMENT: usize = 256;
+
+/// A leg's counters as bound: packets in, bytes in, packets out, lost, jitter, and RTCP's
+/// lost and jitter.
+#[allow(clippy::type_complexity)]
+fn leg_columns(l: &LegStats) -> (i64, i64, i64, i64, f64, Option<i64>, Option<f64>) {
+    (
+        to_i64(l.packets_in),
+        to_i64(l.bytes_in),
+        to_i64(l.packets_out),
+        to_i64(l.lost),
+        l.jitter_ms,
+        l.rtcp_lost.map(to_i64),
+        l.rtcp_jitter_ms,
+    )
+}
 
 const SELECT_SINCE: &str = concat!(
     "SELECT ",
@@ -110,44 +119,54 @@ impl CdrWrite {
 impl Backend {
     /// Applies the writes in order in one transaction.
     pub async fn write_records(&self, writes: &[CdrWrite]) -> Result<(), StoreError> {
+        // One statement for many rows: each statement is a round trip to the database (for
+        // SQLite, to its worker thread and back: two thread wake-ups), and a busy server ends
+        // hundreds of calls between two batches. A batch holds one write per call (the
+        // writer folds a start into its end), so grouping starts apart from ends cannot
+        // reorder two writes of one record.
+        let started: Vec<&CallRecord> = writes
+            .iter()
+            .filter_map(|w| match w {
+                CdrWrite::Started(r) => Some(&**r),
+                CdrWrite::Ended(_) => None,
+            })
+            .collect();
+        let ended: Vec<&CallRecord> = writes
+            .iter()
+            .filter_map(|w| match w {
+                CdrWrite::Ended(r) => Some(&**r),
+                CdrWrite::Started(_) => None,
+            })
+            .collect();
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            for write in writes {
-                let (sql, r) = match write {
-                    CdrWrite::Started(r) => (UPSERT_OPEN, r),
-                    CdrWrite::Ended(r) => (UPSERT_ENDED, r),
-                };
-                let leg = |l: &LegStats| {
-                    (
-                        to_i64(l.packets_in),
-                        to_i64(l.bytes_in),
-                        to_i64(l.packets_out),
-                        to_i64(l.lost),
-                        l.jitter_ms,
-                        l.rtcp_lost.map(to_i64),
-                        l.rtcp_jitter_ms,
-                    )
-                };
-                let (a, b) = (leg(&r.leg_a), leg(&r.leg_b));
-                sqlx::query(sql)
-                    .bind(&r.id)
-                    .bind(&r.call_id)
-                    .bind(&r.caller)
-                    .bind(&r.callee)
-                    .bind(&r.dialed)
-                    .bind(r.start_ms)
-                    .bind(r.answer_ms)
-                    .bind(r.end_ms)
-                    .bind(r.duration_secs())
-                    .bind(r.billable_secs())
-                    .bind(r.disposition.as_str())
-                    .bind(r.sip_cause.map(i64::from))
-                    .bind(r.codec_a.as_deref())
-                    .bind(r.codec_b.as_deref())
-                    .bind(a.0).bind(a.1).bind(a.2).bind(a.3).bind(a.4).bind(a.5).bind(a.6)
-                    .bind(b.0).bind(b.1).bind(b.2).bind(b.3).bind(b.4).bind(b.5).bind(b.6)
-                    .execute(&mut *tx)
-                    .await?;
+            for (records, upsert) in [(&started, UPSERT_OPEN_TAIL), (&ended, UPSERT_ENDED_TAIL)] {
+                for chunk in records.chunks(ROWS_PER_STATEMENT) {
+                    let mut q = sqlx::QueryBuilder::new(concat!("INSERT INTO cdrs (", columns!(), ") "));
+                    q.push_values(chunk, |mut row, r| {
+                        let (a, b) = (leg_columns(&r.leg_a), leg_columns(&r.leg_b));
+                        row.push_bind(&r.id)
+                            .push_bind(&r.call_id)
+                            .push_bind(&r.caller)
+                            .push_bind(&r.callee)
+                            .push_bind(&r.dialed)
+                            .push_bind(r.start_ms)
+                            .push_bind(r.answer_ms)
+                            .push_bind(r.end_ms)
+                            .push_bind(r.duration_secs())
+                            .push_bind(r.billable_secs())
+                            .push_bind(r.disposition.as_str())
+                            .push_bind(r.sip_cause.map(i64::from))
+                            .push_bind(r.codec_a.as_deref())
+                            .push_bind(r.codec_b.as_deref())
+                            .push_bind(a.0).push_bind(a.1).push_bind(a.2).push_bind(a.3)
+                            .push_bind(a.4).push_bind(a.5).push_bind(a.6)
+                            .push_bind(b.0).push_bind(b.1).push_bind(b.2).push_bind(b.3)
+                            .push_bind(b.4).push_bind(b.5).push_bind(b.6);
+                    });
+                    q.push(upsert);
+                    q.build().execute(&mut *tx).await?;
+                }
             }
             tx.commit().await?;
         });

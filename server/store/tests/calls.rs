@@ -422,10 +422,39 @@ async fn durations(url: &str, id: &str) -> (i64, i64) {
     }
 }
 
+/// A busy hour's batch: more records than one INSERT carries (the writer splits it), starts
+/// and ends mixed, each landing as itself.
+async fn busy_batch_suite(url: &str) {
+    let server = Store::connect(url).await.expect("connect");
+    let since = T0 + 1_000_000_000;
+    for i in 0..600_i64 {
+        let mut r = record(&format!("busy-{i}"), since + i);
+        server.call_started(&r);
+        if i % 2 == 0 {
+            r.end_ms = Some(since + i + 30_000);
+            r.disposition = Disposition::Answered;
+            server.call_ended(&r);
+        }
+    }
+    server.flush().await;
+    let got = server
+        .list_records(Some(since), Some(1000))
+        .await
+        .expect("list");
+    assert_eq!(got.len(), 600);
+    for r in &got {
+        let i: i64 = r.id.trim_start_matches("busy-").parse().expect("id");
+        assert_eq!(r.start_ms, since + i, "{}", r.id);
+        assert_eq!(r.end_ms.is_some(), i % 2 == 0, "{}", r.id);
+    }
+    server.close().await;
+}
+
 async fn all_suites(url: String) {
     features_suite(&url).await;
     dialplan_suite(&url).await;
     records_suite(&url).await;
+    busy_batch_suite(&url).await;
 }
 
 /// Waits (bounded, 5 s) until `check` holds.
