@@ -3,7 +3,7 @@
 
 use pbx::accounts::ApiToken;
 
-use crate::backend::{Backend, with_pool};
+use crate::backend::{Backend, first, only, with_pool};
 use crate::error::StoreError;
 
 macro_rules! columns {
@@ -32,8 +32,8 @@ impl Backend {
             .bind(user_id)
             .bind(label)
             .bind(created_at)
-            .fetch_one(pool)
-            .await?
+            .fetch_all(pool)
+            .await.and_then(only)?
         });
         Ok(token(row))
     }
@@ -52,8 +52,8 @@ impl Backend {
             ))
             .bind(token_hash)
             .bind(used_at)
-            .fetch_optional(pool)
-            .await?
+            .fetch_all(pool)
+            .await.map(first)?
         });
         Ok(row.map(token))
     }

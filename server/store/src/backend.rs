@@ -30,6 +30,23 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
+// Every query here reads its rows to the end, and takes the first with these. sqlx resets a
+// statement whose rows were not all read (`fetch_one`, `fetch_optional`) only later, on its
+// worker thread (launchbadge/sqlx#2543). Until then that pooled SQLite connection stays in a
+// read transaction on its old snapshot, so the next query on it reads the past (this once
+// made a directory reload drop registrations), and an `INSERT … RETURNING` stays
+// uncommitted.
+
+/// The first row, if any.
+pub(crate) fn first<T>(rows: Vec<T>) -> Option<T> {
+    rows.into_iter().next()
+}
+
+/// The first row; a query that must return one and did not is `RowNotFound`.
+pub(crate) fn only<T>(rows: Vec<T>) -> Result<T, sqlx::Error> {
+    rows.into_iter().next().ok_or(sqlx::Error::RowNotFound)
+}
+
 impl Backend {
     /// Opens `sqlite://PATH?mode=rwc` (WAL, 5 s busy timeout, foreign keys on) or
     /// `postgres://user@host/db` (a `?options=-c%20search_path%3DNAME` query selects a

@@ -7,7 +7,7 @@
 use pbx::CallClass;
 use pbx::dialplan::{Pattern, Rule, RuleAction};
 
-use crate::backend::{Backend, with_pool};
+use crate::backend::{Backend, only, with_pool};
 use crate::error::StoreError;
 use crate::extensions::{unix_now, valid_number};
 
@@ -42,8 +42,8 @@ impl Backend {
                 .bind(target)
                 .bind(class.map(CallClass::as_str))
                 .bind(created_at)
-                .fetch_one(pool)
-                .await?
+                .fetch_all(pool)
+                .await.and_then(only)?
         });
         Ok(id)
     }

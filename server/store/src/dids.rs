@@ -4,7 +4,7 @@
 
 use pbx::trunk::Did;
 
-use crate::backend::{Backend, with_pool};
+use crate::backend::{Backend, first, with_pool};
 use crate::error::StoreError;
 use crate::extensions::unix_now;
 use crate::trunk_checks::{check_did, check_did_fields};
@@ -89,8 +89,8 @@ impl Backend {
                 .bind(failover.is_some())
                 .bind(failover.flatten())
                 .bind(number)
-                .fetch_optional(pool)
-                .await
+                .fetch_all(pool)
+                .await.map(first)
         });
         match result {
             Ok(row) => Ok(row.map(did)),

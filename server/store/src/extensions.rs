@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use pbx::{CallClass, Extension, Features};
 
-use crate::backend::{Backend, with_pool};
+use crate::backend::{Backend, first, only, with_pool};
 use crate::error::StoreError;
 
 /// A macro rather than a const so `concat!` can build whole `&'static str` queries from it.
@@ -126,29 +126,27 @@ impl Backend {
     }
 
     pub async fn get_extension(&self, number: &str) -> Result<Option<Extension>, StoreError> {
-        // Every row read (see `directory_version`).
-        let rows: Vec<Row> = with_pool!(self, pool => {
+        let row: Option<Row> = with_pool!(self, pool => {
             sqlx::query_as(concat!(select!(), " WHERE number = $1"))
                 .bind(number)
                 .fetch_all(pool)
-                .await?
+                .await
+                .map(first)?
         });
-        Ok(rows.into_iter().next().map(extension))
+        Ok(row.map(extension))
     }
 
     /// The change counter of the extensions table and the dial plan (bumped by triggers,
     /// migrations 0002 and 0003).
     pub async fn directory_version(&self) -> Result<i64, StoreError> {
-        // fetch_all, not fetch_one: sqlx resets a statement whose rows were not all read
-        // only later (launchbadge/sqlx#2543), and until then that pooled SQLite connection
-        // stays on this snapshot of the database: the reload that follows on it would read
-        // the extensions as they were, not as the counter says.
-        let rows: Vec<(i64,)> = with_pool!(self, pool => {
+        // Read to the end (see `backend::first`): the reload that follows may run on the
+        // same connection and must not see an older snapshot than this counter.
+        let (version,): (i64,) = with_pool!(self, pool => {
             sqlx::query_as("SELECT version FROM directory_version WHERE id = 1")
                 .fetch_all(pool)
-                .await?
+                .await
+                .and_then(only)?
         });
-        let (version,) = rows.into_iter().next().ok_or(sqlx::Error::RowNotFound)?;
         Ok(version)
     }
 }

@@ -5,7 +5,7 @@
 
 use pbx::trunk::OutboundRoute;
 
-use crate::backend::{Backend, with_pool};
+use crate::backend::{Backend, only, with_pool};
 use crate::dialplan::POSITION_STEP;
 use crate::error::StoreError;
 use crate::extensions::unix_now;
@@ -103,8 +103,8 @@ impl Backend {
                 .bind(i64::from(strip))
                 .bind(prepend)
                 .bind(created_at)
-                .fetch_one(&mut *tx)
-                .await?;
+                .fetch_all(&mut *tx)
+                .await.and_then(only)?;
             insert_trunks!(tx, id, trunks);
             tx.commit().await?;
             Ok(id)

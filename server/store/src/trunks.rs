@@ -7,7 +7,7 @@
 
 use pbx::trunk::{Cidr, SrtpPolicy, Trunk, TrunkRegistration, TrunkTransport};
 
-use crate::backend::{Backend, with_pool};
+use crate::backend::{Backend, first, only, with_pool};
 use crate::cache::directory::Trunking;
 use crate::error::StoreError;
 use crate::extensions::unix_now;
@@ -112,8 +112,8 @@ impl Backend {
         let result: Result<(i64,), sqlx::Error> = with_pool!(self, pool => {
             bind_trunk!(sqlx::query_as(INSERT), t, s)
                 .bind(created_at)
-                .fetch_one(pool)
-                .await
+                .fetch_all(pool)
+                .await.and_then(only)
         });
         match result {
             Ok((id,)) => Ok(id),
@@ -155,7 +155,7 @@ impl Backend {
 
     pub async fn get_trunk(&self, name: &str) -> Result<Option<Trunk>, StoreError> {
         let row: Option<Row> = with_pool!(self, pool => {
-            sqlx::query_as(BY_NAME).bind(name).fetch_optional(pool).await?
+            sqlx::query_as(BY_NAME).bind(name).fetch_all(pool).await.map(first)?
         });
         row.map(trunk).transpose()
     }

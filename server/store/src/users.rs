@@ -6,7 +6,7 @@
 
 use pbx::accounts::{NewUser, User, UserUpdate};
 
-use crate::backend::{Backend, with_pool};
+use crate::backend::{Backend, first, only, with_pool};
 use crate::error::StoreError;
 use crate::extensions::unix_now;
 
@@ -47,8 +47,8 @@ impl Backend {
                 .bind(new.extension.as_deref())
                 .bind(new.admin)
                 .bind(unix_now())
-                .fetch_one(pool)
-                .await
+                .fetch_all(pool)
+                .await.and_then(only)
         });
         match result {
             Ok(row) => Ok(user(row)),
@@ -70,7 +70,7 @@ impl Backend {
 
     pub async fn get_user(&self, id: i64) -> Result<Option<User>, StoreError> {
         let row: Option<Row> = with_pool!(self, pool => {
-            sqlx::query_as(BY_ID).bind(id).fetch_optional(pool).await?
+            sqlx::query_as(BY_ID).bind(id).fetch_all(pool).await.map(first)?
         });
         Ok(row.map(user))
     }
@@ -78,7 +78,7 @@ impl Backend {
     /// The exact stored name (no case folding here).
     pub async fn user_by_name(&self, name: &str) -> Result<Option<User>, StoreError> {
         let row: Option<Row> = with_pool!(self, pool => {
-            sqlx::query_as(BY_NAME).bind(name).fetch_optional(pool).await?
+            sqlx::query_as(BY_NAME).bind(name).fetch_all(pool).await.map(first)?
         });
         Ok(row.map(user))
     }
@@ -106,8 +106,8 @@ impl Backend {
                 .bind(update.extension.is_some())
                 .bind(extension)
                 .bind(update.admin)
-                .fetch_optional(pool)
-                .await
+                .fetch_all(pool)
+                .await.map(first)
         });
         match result {
             Ok(row) => Ok(row.map(user)),

@@ -3,7 +3,7 @@
 
 use pbx::accounts::WebSession;
 
-use crate::backend::{Backend, with_pool};
+use crate::backend::{Backend, first, with_pool};
 use crate::error::StoreError;
 
 type Row = (String, i64, String, i64, i64);
@@ -33,8 +33,8 @@ impl Backend {
                  WHERE token_hash = $1",
             )
             .bind(token_hash)
-            .fetch_optional(pool)
-            .await?
+            .fetch_all(pool)
+            .await.map(first)?
         });
         Ok(row.map(
             |(token_hash, user_id, csrf, created_at, last_seen)| WebSession {
