@@ -117,33 +117,23 @@ impl CdrWrite {
 }
 
 impl Backend {
-    /// Applies the writes in order in one transaction.
+    /// Applies the writes in one transaction.
     pub async fn write_records(&self, writes: &[CdrWrite]) -> Result<(), StoreError> {
         // One statement for many rows: each statement is a round trip to the database (for
         // SQLite, to its worker thread and back: two thread wake-ups), and a busy server ends
         // hundreds of calls between two batches. A batch holds one write per call (the
         // writer folds a start into its end), so grouping starts apart from ends cannot
         // reorder two writes of one record.
-        let started: Vec<&CallRecord> = writes
+        let (started, ended): (Vec<&CdrWrite>, Vec<&CdrWrite>) = writes
             .iter()
-            .filter_map(|w| match w {
-                CdrWrite::Started(r) => Some(&**r),
-                CdrWrite::Ended(_) => None,
-            })
-            .collect();
-        let ended: Vec<&CallRecord> = writes
-            .iter()
-            .filter_map(|w| match w {
-                CdrWrite::Ended(r) => Some(&**r),
-                CdrWrite::Started(_) => None,
-            })
-            .collect();
+            .partition(|w| matches!(w, CdrWrite::Started(_)));
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             for (records, upsert) in [(&started, UPSERT_OPEN_TAIL), (&ended, UPSERT_ENDED_TAIL)] {
                 for chunk in records.chunks(ROWS_PER_STATEMENT) {
                     let mut q = sqlx::QueryBuilder::new(concat!("INSERT INTO cdrs (", columns!(), ") "));
-                    q.push_values(chunk, |mut row, r| {
+                    q.push_values(chunk, |mut row, w| {
+                        let r = w.record();
                         let (a, b) = (leg_columns(&r.leg_a), leg_columns(&r.leg_b));
                         row.push_bind(&r.id)
                             .push_bind(&r.call_id)
