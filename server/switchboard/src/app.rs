@@ -27,6 +27,8 @@ use pbx::call::CallAuthenticator;
 const NONCE_MAX_AGE: u64 = 300;
 /// How often expired bindings are deleted from the database.
 const PURGE_EVERY: Duration = Duration::from_secs(60);
+/// Below this open-file limit the server warns at start: a thousand calls need 4000 sockets.
+const LOW_OPEN_FILES: u64 = 4096;
 
 /// A started server: the addresses actually bound (real ports when 0 was configured).
 pub struct RunningServer {
@@ -103,6 +105,13 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     if closed > 0 {
         tracing::info!("{closed} call record(s) left open by the last run were closed");
     }
+    let open_files = crate::open_files::raise_limit();
+    if let Some(limit) = open_files.filter(|&l| l < LOW_OPEN_FILES) {
+        tracing::warn!(
+            "the process may open {limit} files (ulimit -n): four a call, so about {} calls at once; raise the hard limit (LimitNOFILE=) for more",
+            limit / 8
+        );
+    }
     endpoint.enable_calls(CallContext {
         auth: CallAuthenticator::new(
             &config.domain,
@@ -113,7 +122,8 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         ),
         store: store.clone(),
         media: MediaEngine::new(media_bind_ip(&config), config.media.rtp_ports)
-            .with_dscp(config.media.dscp),
+            .with_dscp(config.media.dscp)
+            .with_idle_cap(crate::open_files::idle_pairs(open_files)),
         domain: config.domain.clone(),
         public_ip: config.media.public_ip,
     });

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod endpoint;
 pub mod media;
+pub mod open_files;
 mod portal_backend;
 pub mod qualify;
 pub mod random;

@@ -107,7 +107,7 @@ impl Endpoint {
         if self.border.refreshing.swap(true, Ordering::AcqRel) {
             return;
         }
-        // The UDP receive thread has the runtime entered; any other caller runs on it.
+        // Every caller runs on the runtime; a missing one only skips the refresh.
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             self.border.refreshing.store(false, Ordering::Release);
             return;

@@ -205,10 +205,7 @@ impl Endpoint {
 
     /// A UDP flow from our SIP listener to `dest` (a trunk's provider): None without one.
     pub(crate) fn udp_flow_to(&self, dest: SocketAddr) -> Option<Flow> {
-        let local = match self.udp.as_ref()? {
-            super::UdpOut::Std(s) => s.local_addr().ok()?,
-            super::UdpOut::Tokio(s) => s.local_addr().ok()?,
-        };
+        let local = self.udp.as_ref()?.0.local_addr().ok()?;
         Some(Flow {
             transport: Transport::Udp,
             remote: dest,

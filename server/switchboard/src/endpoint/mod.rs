@@ -78,48 +78,22 @@ pub fn now_unix() -> u64 {
         .unwrap_or(0)
 }
 
-/// Where UDP messages go out. Normally a plain socket sharing the listener's file
-/// description: the listener itself is read by a thread in blocking mode (see
-/// `transport::udp`), which needs the tokio socket dropped from the reactor, so the
-/// endpoint keeps no reference to it.
-enum UdpOut {
-    Std(std::net::UdpSocket),
-    Tokio(Arc<UdpSocket>),
-}
+/// Where UDP messages go out: the listener's own socket, shared with its receive task.
+struct UdpOut(Arc<UdpSocket>);
 
 impl UdpOut {
-    fn new(socket: Arc<UdpSocket>) -> UdpOut {
-        use std::os::fd::AsFd;
-        match socket.as_fd().try_clone_to_owned() {
-            Ok(fd) => UdpOut::Std(std::net::UdpSocket::from(fd)),
-            Err(e) => {
-                tracing::warn!("UDP: cannot duplicate the socket ({e}); sending through tokio");
-                UdpOut::Tokio(socket)
-            }
-        }
-    }
-
     /// Sends without waiting for the socket to become writable: a datagram that finds the
-    /// send buffer full is handed to a task (tokio socket) or dropped like any lost
-    /// datagram (the sender retransmits; Timer G/E cover ours).
+    /// send buffer full is handed to a task that waits for room.
     fn send_to(&self, bytes: Vec<u8>, dest: SocketAddr) -> Result<(), TransmitError> {
-        let result = match self {
-            UdpOut::Std(s) => s.send_to(&bytes, dest),
-            UdpOut::Tokio(s) => s.try_send_to(&bytes, dest),
-        };
-        match result {
+        match self.0.try_send_to(&bytes, dest) {
             Ok(_) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                if let UdpOut::Tokio(s) = self {
-                    let socket = s.clone();
-                    tokio::spawn(async move {
-                        if let Err(e) = socket.send_to(&bytes, dest).await {
-                            tracing::debug!("UDP send to {dest} failed: {e}");
-                        }
-                    });
-                } else {
-                    tracing::debug!("UDP send buffer full: datagram to {dest} dropped");
-                }
+                let socket = self.0.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = socket.send_to(&bytes, dest).await {
+                        tracing::debug!("UDP send to {dest} failed: {e}");
+                    }
+                });
                 Ok(())
             }
             Err(e) => Err(e.into()),
@@ -166,7 +140,7 @@ impl Endpoint {
             registrar,
             store,
             connections,
-            udp: udp.map(UdpOut::new),
+            udp: udp.map(UdpOut),
             transactions: Transactions::default(),
             qualify: Mutex::new(QualifyTracker::default()),
             server_header: format!("Switchboard/{}", env!("CARGO_PKG_VERSION")),

@@ -20,7 +20,7 @@ mod socket;
 
 pub use ::media::relay::{Side, Stats};
 pub use call::{CallMedia, MediaEvents};
-pub use engine::MediaEngine;
+pub use engine::{MAX_IDLE_PAIRS, MediaEngine};
 
 /// Why a call's media could not be set up.
 #[derive(Debug, thiserror::Error)]
