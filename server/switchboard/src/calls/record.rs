@@ -11,6 +11,14 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// A new record's id: the start time in milliseconds (12 hex digits, so ids sort by time)
+/// then 16 random characters. Time first keeps the primary-key index of `cdrs` growing at
+/// its end, so a batch of new records dirties a page or two of it; with wholly random ids
+/// each record landed on a page of its own (about 3.5 page writes a call at 100 calls/s).
+pub(super) fn new_id(start_ms: i64) -> String {
+    format!("{:012x}{}", start_ms.max(0), crate::random::token(16))
+}
+
 pub(super) fn open(id: &str, call_id: &str, caller: &str, dialed: &str) -> CallRecord {
     CallRecord {
         id: id.to_owned(),
@@ -39,5 +47,21 @@ pub(super) fn leg_stats(s: &media::relay::Stats) -> LegStats {
         jitter_ms: s.jitter_ms,
         rtcp_lost: s.rtcp_lost,
         rtcp_jitter_ms: s.rtcp_jitter_ms,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_ids_sort_by_start_time_and_differ_within_a_millisecond() {
+        let earlier = new_id(1_796_689_176_589);
+        let later = new_id(1_796_689_176_590);
+        let same_ms = new_id(1_796_689_176_590);
+        assert!(earlier < later && earlier < same_ms);
+        assert_ne!(later, same_ms);
+        assert_eq!(later.len(), 28);
+        assert!(later.starts_with("01a25305280e"), "{later}");
     }
 }

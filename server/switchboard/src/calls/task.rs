@@ -153,7 +153,7 @@ async fn run(
     let a = Leg::new(dialog, peer, Side::A, &caller.number);
     ep.calls().bind_dialog(&a.dialog.call_id, &tag, &tx);
     let a_call_id = a.dialog.call_id.clone();
-    let call_uid = random::token(24);
+    let call_uid = record::new_id(record::now_ms());
     let dialed = dialed_number(&invite);
     let handle = ep.calls().begin(&call_uid, &caller.number, &tx);
     let record = record::open(&call_uid, &a.dialog.call_id, &caller.number, &dialed);
