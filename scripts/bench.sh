@@ -37,6 +37,8 @@ kamailio_port=15060           # fixed in registrar.cfg
 hz="$(getconf CLK_TCK)"
 
 bin="${SWITCHBOARD_BIN:-}"
+# Read; the server must not see it (it would warn about a variable it does not know).
+unset SWITCHBOARD_BIN
 if [[ -z "$bin" ]]; then
   (cd "$root" && cargo build --release -p switchboard)
   bin="$root/target/release/switchboard"
