@@ -42,10 +42,17 @@ mod tests {
     }
 
     #[test]
-    fn the_soft_limit_ends_at_the_hard_limit() {
+    fn the_soft_limit_ends_at_the_hard_limit() -> nix::Result<()> {
+        let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
+        // Start below the hard limit (one file less: harmless to tests running alongside),
+        // so the test fails if nothing raises it.
+        if hard != nix::sys::resource::RLIM_INFINITY {
+            setrlimit(Resource::RLIMIT_NOFILE, hard - 1, hard)?;
+        }
         let raised = raise_limit();
-        let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap_or((0, 0));
+        let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
         assert_eq!(raised, Some(soft));
         assert!(soft == hard || hard == nix::sys::resource::RLIM_INFINITY);
+        Ok(())
     }
 }
