@@ -53,7 +53,11 @@ pub struct RemoteAudio {
 
 /// Reads the first audio stream of `sdp`; None if it has none we could use.
 pub fn read(sdp: &str) -> Option<RemoteAudio> {
-    let parsed = SessionDescription::parse(sdp).ok()?;
+    read_parsed(&SessionDescription::parse(sdp).ok()?)
+}
+
+/// [`read`] for a body already parsed (a call reads one body several ways).
+pub fn read_parsed(parsed: &SessionDescription) -> Option<RemoteAudio> {
     let index = parsed
         .media
         .iter()

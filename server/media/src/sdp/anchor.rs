@@ -62,12 +62,13 @@ impl Anchor {
     /// `remote` (the other leg's SDP) rewritten for this leg: our `o=`, `our_ip` in every
     /// `c=`, `ports[i]` as the port of m-line `i`. A port-0 m-line stays 0 (rejected stream),
     /// and so does one for which `ports` has no entry (we cannot anchor it, so refuse it).
+    /// The result is kept (the next rewrite compares against it), and lent out from there.
     pub fn rewrite(
         &mut self,
         remote: &SessionDescription,
         our_ip: IpAddr,
         ports: &[u16],
-    ) -> SessionDescription {
+    ) -> &SessionDescription {
         let ours = Connection::for_ip(our_ip);
         let mut sdp = remote.clone();
         sdp.origin = Origin {
@@ -99,8 +100,7 @@ impl Anchor {
             self.version += 1;
             sdp.origin.version = self.version.to_string();
         }
-        self.last = Some(sdp.clone());
-        sdp
+        self.last.insert(sdp)
     }
 }
 

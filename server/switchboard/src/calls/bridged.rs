@@ -22,6 +22,7 @@ use media::webrtc::WebRtcLeg;
 
 use super::early::EarlyMedia;
 use super::leg;
+use super::sdp_memo::SdpMemo;
 use super::task::Call;
 use super::trunk_answer::TrunkTerms;
 
@@ -58,8 +59,12 @@ pub(super) fn ix(side: Side) -> usize {
 }
 
 impl MediaNeg {
-    pub fn new(offer: Option<&str>) -> MediaNeg {
-        let a_offer = offer.and_then(|sdp| Some((sdp.to_owned(), negotiate::read(sdp)?)));
+    /// For the caller's `offer` (`memo` parses it).
+    pub fn new(offer: &str, memo: &SdpMemo) -> MediaNeg {
+        let a_offer = memo
+            .parse(offer)
+            .and_then(|parsed| negotiate::read_parsed(&parsed))
+            .map(|remote| (offer.to_owned(), remote));
         let bridged = a_offer
             .as_ref()
             .is_some_and(|(_, a)| a.profile != Profile::Plain);
@@ -199,7 +204,10 @@ impl Call {
         answer: &str,
         callee_sent_by: &str,
     ) -> bool {
-        let remote = negotiate::read(answer);
+        let remote = self
+            .sdp_memo
+            .parse(answer)
+            .and_then(|parsed| negotiate::read_parsed(&parsed));
         let relayable = !self.neg.bridged
             && !from_browser
             && remote.as_ref().is_some_and(|r| {

@@ -21,6 +21,7 @@ mod record;
 mod ring;
 pub mod router;
 mod sdp;
+mod sdp_memo;
 mod session;
 mod setup;
 mod task;

@@ -8,13 +8,6 @@ use media::sdp::{Anchor, SessionDescription};
 
 use super::task::Call;
 
-/// Whether an offer can be relayed: it parses and has an audio stream.
-pub(super) fn usable(sdp: &str) -> bool {
-    SessionDescription::parse(sdp)
-        .map(|s| audio_index(&s).is_some())
-        .unwrap_or(false)
-}
-
 fn audio_index(s: &SessionDescription) -> Option<usize> {
     s.media
         .iter()
@@ -22,6 +15,13 @@ fn audio_index(s: &SessionDescription) -> Option<usize> {
 }
 
 impl Call {
+    /// Whether an offer can be relayed: it parses and has an audio stream.
+    pub(super) fn usable(&self, sdp: &str) -> bool {
+        self.sdp_memo
+            .parse(sdp)
+            .is_some_and(|s| audio_index(&s).is_some())
+    }
+
     /// Points the relay's `side` at what this SDP (from that side's peer) says, and records
     /// the codec it names first.
     pub(super) fn learn_media(&mut self, side: Side, sdp: &str) {
@@ -29,7 +29,7 @@ impl Call {
     }
 
     fn try_learn_media(&mut self, side: Side, sdp: &str) -> Option<()> {
-        let parsed = SessionDescription::parse(sdp).ok()?;
+        let parsed = self.sdp_memo.parse(sdp)?;
         let index = audio_index(&parsed)?;
         let m = parsed.media.get(index)?;
         let rtp = parsed.remote_rtp(index)?;
@@ -64,7 +64,7 @@ impl Call {
         sent_by: &str,
         sdp: &str,
     ) -> Option<String> {
-        let mut ours = self.rewritten(anchor, side, sent_by, sdp)?;
+        let mut ours = self.rewritten(anchor, side, sent_by, sdp)?.clone();
         let extra = media::bridge::negotiate::offer_codecs(&[]);
         media::bridge::negotiate::append_codecs(&mut ours, &extra);
         Some(ours.to_string())
@@ -82,14 +82,14 @@ impl Call {
         Some(self.rewritten(anchor, side, sent_by, sdp)?.to_string())
     }
 
-    fn rewritten(
+    fn rewritten<'a>(
         &self,
-        anchor: &mut Anchor,
+        anchor: &'a mut Anchor,
         side: Side,
         sent_by: &str,
         sdp: &str,
-    ) -> Option<SessionDescription> {
-        let parsed = SessionDescription::parse(sdp).ok()?;
+    ) -> Option<&'a SessionDescription> {
+        let parsed = self.sdp_memo.parse(sdp)?;
         let ip: IpAddr = self.media_ip(sent_by)?;
         let port = self.media.as_ref()?.port(side);
         let audio = audio_index(&parsed);

@@ -17,6 +17,7 @@ use super::leg::{self, Leg};
 use super::nat;
 use super::queue::{CallReceiver, CallSender, call_queue};
 use super::record;
+use super::sdp_memo::SdpMemo;
 use crate::endpoint::Endpoint;
 use crate::endpoint::transactions::Peer;
 use crate::media::CallMedia;
@@ -61,6 +62,8 @@ pub(super) struct Call {
     pub media_events: Option<crate::media::MediaEvents>,
     /// Offer/answer state of a bridged call (WebRTC, SRTP, transcoding).
     pub neg: MediaNeg,
+    /// The SDP body parsed last (see `sdp_memo`).
+    pub(super) sdp_memo: SdpMemo,
     /// DTMF digits pressed during the call, by side (for the IVR to come).
     pub digits: Vec<(Side, char)>,
     /// Extensions whose call slot this call holds.
@@ -172,6 +175,7 @@ async fn run(
         media: None,
         media_events: None,
         neg: MediaNeg::default(),
+        sdp_memo: SdpMemo::default(),
         digits: Vec::new(),
         slots: Vec::new(),
         a_sent_by,
@@ -259,7 +263,7 @@ impl Call {
             }
         }
         if let Some(sdp) = offer {
-            self.neg = MediaNeg::new(Some(&sdp));
+            self.neg = MediaNeg::new(&sdp, &self.sdp_memo);
             self.neg.a_trunk = terms;
             if !self.neg.bridged {
                 self.learn_media(Side::A, &sdp);
@@ -291,7 +295,7 @@ impl Call {
         match leg::sdp_body(self.invite.content_type(), &self.invite.body) {
             None if !self.invite.body.is_empty() => Err(415),
             None => Ok(None),
-            Some(sdp) if super::sdp::usable(&sdp) => Ok(Some(sdp)),
+            Some(sdp) if self.usable(&sdp) => Ok(Some(sdp)),
             Some(_) => Err(488),
         }
     }
