@@ -27,12 +27,6 @@ pub enum Message {
     Response(Response),
 }
 
-fn contains_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle))
-}
-
 fn missing(name: &str) -> ParseError {
     ParseError::header(name, "missing")
 }
@@ -61,6 +55,16 @@ impl Headers {
         self.get(&HeaderName::To)
             .ok_or_else(|| missing("To"))
             .and_then(NameAddr::parse)
+    }
+
+    /// The From tag, found without parsing the From URI (`NameAddr::tag_of`).
+    pub fn from_tag(&self) -> Option<&str> {
+        self.get(&HeaderName::From).and_then(NameAddr::tag_of)
+    }
+
+    /// The To tag, found without parsing the To URI (`NameAddr::tag_of`).
+    pub fn to_tag(&self) -> Option<&str> {
+        self.get(&HeaderName::To).and_then(NameAddr::tag_of)
     }
 
     pub fn call_id(&self) -> Result<&str, ParseError> {
@@ -205,26 +209,19 @@ impl Response {
 
     /// The To tag, if any.
     pub fn to_tag(&self) -> Option<String> {
-        // Parameter names are plain tokens, so a To without the letters "tag" anywhere has
-        // no tag whether or not it parses: skip the parse (most responses we build).
-        if !self
-            .headers
-            .get(&HeaderName::To)
-            .is_some_and(|v| contains_ignore_ascii_case(v.as_bytes(), b"tag"))
-        {
-            return None;
-        }
-        self.to_header()
-            .ok()
-            .and_then(|t| t.tag().map(str::to_owned))
+        self.headers.to_tag().map(str::to_owned)
     }
 
     /// Set the To tag. When the To has no tag, `;tag=` is appended to the value as received
     /// (that is right for both the name-addr and addr-spec forms); otherwise the header is
     /// re-printed with the tag replaced.
     pub fn set_to_tag(&mut self, tag: &str) -> Result<(), ParseError> {
-        let mut to = self.to_header()?;
-        if to.param("tag").is_some() {
+        let value = self
+            .headers
+            .get(&HeaderName::To)
+            .ok_or_else(|| missing("To"))?;
+        if NameAddr::param_of(value, "tag")?.is_some() {
+            let mut to = self.to_header()?;
             to.set_param("tag", Some(tag));
             self.headers.set(HeaderName::To, to.to_string());
         } else if let Some(h) = self.headers.0.iter_mut().find(|h| h.name == HeaderName::To) {

@@ -27,29 +27,30 @@ fn bad(reason: &'static str) -> ParseError {
     ParseError::header("name-addr", reason)
 }
 
-impl NameAddr {
-    pub fn new(uri: Uri) -> NameAddr {
-        NameAddr {
-            display: None,
-            uri,
-            params: Vec::new(),
-        }
-    }
+/// A name-addr or addr-spec cut into its pieces, nothing parsed further.
+struct Parts<'a> {
+    display: Option<Display<'a>>,
+    uri: &'a str,
+    /// The header parameters, `*(;param)`, as written.
+    params: &'a str,
+}
 
-    /// Parse `[display-name] <URI> *(;param)` or `addr-spec *(;param)`. In the addr-spec form
-    /// the URI ends at the first `;` (those parameters are header parameters, RFC 3261
-    /// §20.10) and may not contain `?` or `,` (RFC 4475 regbadct). Inside `<>` no LWS is
-    /// allowed (badaspec). A display name is a quoted string or a run of tokens (baddn).
-    pub fn parse(s: &str) -> Result<NameAddr, ParseError> {
+enum Display<'a> {
+    /// With its quotes and escapes.
+    Quoted(&'a str),
+    Tokens(&'a str),
+}
+
+impl<'a> Parts<'a> {
+    fn split(s: &'a str) -> Result<Parts<'a>, ParseError> {
         let mut c = Cursor::new(s);
         c.skip_ws();
         let mut display = None;
-        let uri;
         if c.peek() == Some(b'"') {
             let raw = c
                 .quoted_raw()
                 .ok_or_else(|| bad("unterminated quoted string"))?;
-            display = Some(unquote(raw));
+            display = Some(Display::Quoted(raw));
             c.skip_ws();
             if c.peek() != Some(b'<') {
                 return Err(bad("expected '<' after display name"));
@@ -77,7 +78,7 @@ impl NameAddr {
                     if !words_ok {
                         return Err(bad("display name is not a token list"));
                     }
-                    display = Some(name.to_owned());
+                    display = Some(Display::Tokens(name));
                     c.pos += lt;
                 }
                 None => {
@@ -87,12 +88,10 @@ impl NameAddr {
                     if spec.contains(['?', ',']) {
                         return Err(bad("addr-spec with '?' or ',' must be in <>"));
                     }
-                    uri = Uri::parse(spec)?;
-                    let params = c.params().map_err(bad)?;
-                    return Ok(NameAddr {
+                    return Ok(Parts {
                         display,
-                        uri,
-                        params,
+                        uri: spec,
+                        params: c.rest(),
                     });
                 }
             }
@@ -104,13 +103,53 @@ impl NameAddr {
         if !c.eat(b'>') {
             return Err(bad("unterminated '<'"));
         }
-        uri = Uri::parse(inner)?;
-        let params = c.params().map_err(bad)?;
-        Ok(NameAddr {
+        Ok(Parts {
             display,
+            uri: inner,
+            params: c.rest(),
+        })
+    }
+}
+
+impl NameAddr {
+    pub fn new(uri: Uri) -> NameAddr {
+        NameAddr {
+            display: None,
+            uri,
+            params: Vec::new(),
+        }
+    }
+
+    /// Parse `[display-name] <URI> *(;param)` or `addr-spec *(;param)`. In the addr-spec form
+    /// the URI ends at the first `;` (those parameters are header parameters, RFC 3261
+    /// §20.10) and may not contain `?` or `,` (RFC 4475 regbadct). Inside `<>` no LWS is
+    /// allowed (badaspec). A display name is a quoted string or a run of tokens (baddn).
+    pub fn parse(s: &str) -> Result<NameAddr, ParseError> {
+        let parts = Parts::split(s)?;
+        let uri = Uri::parse(parts.uri)?;
+        let params = Cursor::new(parts.params).params().map_err(bad)?;
+        Ok(NameAddr {
+            display: parts.display.map(|d| match d {
+                Display::Quoted(raw) => unquote(raw),
+                Display::Tokens(words) => words.to_owned(),
+            }),
             uri,
             params,
         })
+    }
+
+    /// The header parameter `name` of a name-addr or addr-spec value, found where `parse`
+    /// finds it but without parsing the URI or keeping anything: the tag lookups of dialog
+    /// matching read From and To of messages whose headers were checked on receipt.
+    /// Valueless parameters give `Some("")`, quoted values lose their quotes.
+    pub fn param_of<'a>(s: &'a str, name: &str) -> Result<Option<&'a str>, ParseError> {
+        let parts = Parts::split(s)?;
+        Cursor::new(parts.params).find_param(name).map_err(bad)
+    }
+
+    /// The non-empty `tag` parameter of a From or To value, as [`Self::param_of`] finds it.
+    pub fn tag_of(s: &str) -> Option<&str> {
+        Self::param_of(s, "tag").ok()?.filter(|t| !t.is_empty())
     }
 
     /// A header parameter (case-insensitive name); valueless ones give `Some("")`, quoted
@@ -219,5 +258,43 @@ mod tests {
             assert!(NameAddr::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(Contact::parse(" * "), Ok(Contact::Star));
+    }
+
+    /// `param_of` and `tag_of` find what `parse` finds, for every form a From or To takes.
+    #[test]
+    fn parameters_without_parsing_agree_with_parse() {
+        let values = [
+            r#""J Rosenberg \\\"" <sip:jdrosen@example.com> ;   tag = 98asjd8"#,
+            "caller<sip:caller@example.com>;tag=323",
+            "sip:+19725552222@gw1.example.net;TAG=abc;unknownparam",
+            "<sip:a@b;tag=uri-param-not-a-header-param>",
+            r#""a;tag=in-display" <sip:a@b>;tag=real"#,
+            r#"<sip:a@b>;+sip.instance="<urn:uuid:1>";tag="quoted""#,
+            "<sip:a@b>;tag",
+            "sip:a@b",
+        ];
+        for v in values {
+            let parsed = p(v);
+            for name in ["tag", "unknownparam", "+sip.instance", "x"] {
+                assert_eq!(
+                    NameAddr::param_of(v, name),
+                    Ok(parsed.param(name)),
+                    "{v} {name}"
+                );
+            }
+            assert_eq!(NameAddr::tag_of(v), parsed.tag(), "{v}");
+        }
+        assert_eq!(NameAddr::tag_of(values[4]), Some("real"));
+        assert_eq!(NameAddr::tag_of(values[3]), None);
+        for bad in [
+            "\"Joe\" <sip:joe@example.org>;;;;",
+            "<sip:a@b",
+            "<sip:a@b>;x=1;tag=",
+        ] {
+            assert!(NameAddr::param_of(bad, "tag").is_err(), "{bad}");
+            assert_eq!(NameAddr::tag_of(bad), None, "{bad}");
+        }
+        // The URI is not looked at: an empty value simply has no parameters.
+        assert_eq!(NameAddr::param_of("", "tag"), Ok(None));
     }
 }

@@ -113,33 +113,50 @@ impl<'a> Cursor<'a> {
     /// printed parameter is byte-identical to the received one.
     pub fn params(&mut self) -> Result<Vec<(String, Option<String>)>, &'static str> {
         let mut out = Vec::new();
-        loop {
-            self.skip_ws();
-            if self.at_end() {
-                return Ok(out);
-            }
-            if !self.eat(b';') {
-                return Err("unexpected character after value");
-            }
-            self.skip_ws();
-            let name = self.token().ok_or("empty parameter")?;
-            self.skip_ws();
-            let value = if self.eat(b'=') {
-                self.skip_ws();
-                let v = if self.peek() == Some(b'"') {
-                    self.quoted_raw().ok_or("unterminated quoted string")?
-                } else {
-                    self.take_while(is_param_value)
-                };
-                if v.is_empty() {
-                    return Err("empty parameter value");
-                }
-                Some(v.to_owned())
-            } else {
-                None
-            };
-            out.push((name.to_owned(), value));
+        while let Some((name, value)) = self.next_param()? {
+            out.push((name.to_owned(), value.map(str::to_owned)));
         }
+        Ok(out)
+    }
+
+    /// The value of the first parameter called `name` (case-insensitive) among the rest's
+    /// `*(SEMI generic-param)`, as [`find_param`] gives it, without building the list.
+    pub fn find_param(&mut self, name: &str) -> Result<Option<&'a str>, &'static str> {
+        while let Some((key, value)) = self.next_param()? {
+            if key.eq_ignore_ascii_case(name) {
+                return Ok(Some(value.map(strip_quotes).unwrap_or("")));
+            }
+        }
+        Ok(None)
+    }
+
+    /// One `;name[=value]` of [`Self::params`]; `None` at the end of the text.
+    fn next_param(&mut self) -> Result<Option<(&'a str, Option<&'a str>)>, &'static str> {
+        self.skip_ws();
+        if self.at_end() {
+            return Ok(None);
+        }
+        if !self.eat(b';') {
+            return Err("unexpected character after value");
+        }
+        self.skip_ws();
+        let name = self.token().ok_or("empty parameter")?;
+        self.skip_ws();
+        let value = if self.eat(b'=') {
+            self.skip_ws();
+            let v = if self.peek() == Some(b'"') {
+                self.quoted_raw().ok_or("unterminated quoted string")?
+            } else {
+                self.take_while(is_param_value)
+            };
+            if v.is_empty() {
+                return Err("empty parameter value");
+            }
+            Some(v)
+        } else {
+            None
+        };
+        Ok(Some((name, value)))
     }
 }
 

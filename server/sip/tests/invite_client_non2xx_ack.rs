@@ -33,7 +33,7 @@ fn ack_is_generated_resent_and_timer_d_ends_it() {
 
     let sent = transmits(&mut layer);
     assert_eq!(labels(&sent), ["ACK"]);
-    let Some(Message::Request(ack)) = sent.first().map(|t| t.message.clone()) else {
+    let Some(Message::Request(ack)) = sent.first().map(|t| (*t.message).clone()) else {
         panic!()
     };
     // §17.1.1.3: same Request-URI, Call-ID, From, CSeq number, top Via; To from the response.

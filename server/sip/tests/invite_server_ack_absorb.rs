@@ -20,7 +20,7 @@ fn start(
         .expect("matches");
     let sent = transmits(layer);
     assert_eq!(labels(&sent), ["100"]);
-    let Some(Message::Response(trying)) = sent.first().map(|t| t.message.clone()) else {
+    let Some(Message::Response(trying)) = sent.first().map(|t| (*t.message).clone()) else {
         panic!()
     };
     assert_eq!(

@@ -8,19 +8,21 @@ use super::build::ack_for;
 use super::timers::{TimerConfig, TimerKind, TimerTable};
 use super::{Action, State};
 use crate::{Message, Request, Response};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Debug)]
 pub(crate) struct InviteClient {
     pub(crate) state: State,
     pub(crate) timers: TimerTable,
-    pub(crate) request: Request,
+    /// The INVITE, as sent and retransmitted.
+    sent: Arc<Message>,
     reliable: bool,
     config: TimerConfig,
     /// Current Timer A interval (doubles on each retransmission, no cap).
     interval_a: Duration,
     /// The ACK sent for the non-2xx final response, resent for its retransmissions.
-    ack: Option<Request>,
+    ack: Option<Arc<Message>>,
     /// Timer C already fired once in Proceeding (the TU was told to CANCEL).
     c_fired: bool,
 }
@@ -41,16 +43,25 @@ impl InviteClient {
         if let Some(c) = config.timer_c {
             timers.set(TimerKind::C, now + c);
         }
-        out.push(Action::Send(Message::Request(request.clone())));
+        let sent = Arc::new(Message::Request(request));
+        out.push(Action::Send(sent.clone()));
         InviteClient {
             state: State::Calling,
             timers,
-            request,
+            sent,
             reliable,
             config,
             interval_a: config.t1,
             ack: None,
             c_fired: false,
+        }
+    }
+
+    /// The INVITE (always a request: `start` makes it one).
+    pub(crate) fn request(&self) -> Option<&Request> {
+        match &*self.sent {
+            Message::Request(r) => Some(r),
+            Message::Response(_) => None,
         }
     }
 
@@ -77,14 +88,15 @@ impl InviteClient {
             (State::Accepted, 200..=299) => out.push(Action::ToTu(resp)),
             (State::Calling | State::Proceeding, 300..=699) => {
                 self.timers.cancel_all();
-                match ack_for(&self.request, &resp) {
-                    Ok(ack) => {
-                        out.push(Action::Send(Message::Request(ack.clone())));
+                match self.request().map(|invite| ack_for(invite, &resp)) {
+                    Some(Ok(ack)) => {
+                        let ack = Arc::new(Message::Request(ack));
+                        out.push(Action::Send(ack.clone()));
                         self.ack = Some(ack);
                     }
                     // Cannot happen for a request we built; without an ACK the peer's
                     // Timer H ends its transaction anyway.
-                    Err(_) => self.ack = None,
+                    _ => self.ack = None,
                 }
                 out.push(Action::ToTu(resp));
                 if self.reliable {
@@ -99,7 +111,7 @@ impl InviteClient {
             (State::Completed, 200..=299) => out.push(Action::Stray(resp)),
             (State::Completed, 300..=699) => {
                 if let Some(ack) = &self.ack {
-                    out.push(Action::Send(Message::Request(ack.clone())));
+                    out.push(Action::Send(ack.clone()));
                 }
             }
             // Late provisionals, non-2xx after 2xx and the like are absorbed.
@@ -110,7 +122,7 @@ impl InviteClient {
     pub(crate) fn on_timer(&mut self, now: Instant, kind: TimerKind, out: &mut Vec<Action>) {
         match (self.state, kind) {
             (State::Calling, TimerKind::A) => {
-                out.push(Action::Send(Message::Request(self.request.clone())));
+                out.push(Action::Send(self.sent.clone()));
                 self.interval_a = self.interval_a.saturating_mul(2);
                 self.timers.set(TimerKind::A, now + self.interval_a);
             }

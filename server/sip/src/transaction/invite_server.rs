@@ -7,25 +7,27 @@
 use super::timers::{TimerConfig, TimerKind, TimerTable};
 use super::{Action, State, TransactionError};
 use crate::{Message, Request, Response};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Debug)]
 pub(crate) struct InviteServer {
     pub(crate) state: State,
     pub(crate) timers: TimerTable,
-    pub(crate) request: Request,
     reliable: bool,
     config: TimerConfig,
     /// The response replayed when the INVITE is retransmitted (latest provisional or final).
-    last_response: Option<Response>,
+    last_response: Option<Arc<Message>>,
     interval_g: Duration,
     /// To tag of our final response: an RFC 2543 ACK is matched by it.
     pub(crate) final_to_tag: Option<String>,
 }
 
 impl InviteServer {
+    /// The request itself is not kept (the TU has it): retransmissions are answered with
+    /// the last response, and an ACK is matched by the layer's key.
     pub(crate) fn start(
-        request: Request,
+        request: &Request,
         reliable: bool,
         config: TimerConfig,
         out: &mut Vec<Action>,
@@ -33,7 +35,6 @@ impl InviteServer {
         let mut me = InviteServer {
             state: State::Proceeding,
             timers: TimerTable::default(),
-            request,
             reliable,
             config,
             last_response: None,
@@ -42,8 +43,10 @@ impl InviteServer {
         };
         if config.send_trying {
             // §8.2.6.1: 100 carries no To tag; for_request copies the To as received.
-            let trying = Response::for_request(&me.request, 100, "Trying");
-            out.push(Action::Send(Message::Response(trying.clone())));
+            let trying = Arc::new(Message::Response(Response::for_request(
+                request, 100, "Trying",
+            )));
+            out.push(Action::Send(trying.clone()));
             me.last_response = Some(trying);
         }
         me
@@ -53,7 +56,7 @@ impl InviteServer {
         if let (State::Proceeding | State::Completed, Some(resp)) =
             (self.state, &self.last_response)
         {
-            out.push(Action::Send(Message::Response(resp.clone())));
+            out.push(Action::Send(resp.clone()));
         }
         // Accepted (RFC 6026) and Confirmed absorb the retransmission silently.
     }
@@ -85,22 +88,26 @@ impl InviteServer {
         let status = resp.status;
         match (self.state, status) {
             (State::Proceeding, 100..=199) => {
-                out.push(Action::Send(Message::Response(resp.clone())));
+                let resp = Arc::new(Message::Response(resp));
+                out.push(Action::Send(resp.clone()));
                 self.last_response = Some(resp);
             }
             (State::Proceeding, 200..=299) => {
                 self.final_to_tag = to_tag(&resp);
-                out.push(Action::Send(Message::Response(resp)));
+                out.push(Action::Send(Arc::new(Message::Response(resp))));
                 self.state = State::Accepted;
                 self.timers.cancel_all();
                 self.timers.set(TimerKind::L, now + self.config.t1x64());
                 self.last_response = None;
             }
             // The TU retransmits its 2xx itself (§13.3.1.4) through the transaction.
-            (State::Accepted, 200..=299) => out.push(Action::Send(Message::Response(resp))),
+            (State::Accepted, 200..=299) => {
+                out.push(Action::Send(Arc::new(Message::Response(resp))))
+            }
             (State::Proceeding, 300..=699) => {
                 self.final_to_tag = to_tag(&resp);
-                out.push(Action::Send(Message::Response(resp.clone())));
+                let resp = Arc::new(Message::Response(resp));
+                out.push(Action::Send(resp.clone()));
                 self.last_response = Some(resp);
                 self.state = State::Completed;
                 self.timers.cancel_all();
@@ -119,7 +126,7 @@ impl InviteServer {
         match (self.state, kind) {
             (State::Completed, TimerKind::G) => {
                 if let Some(resp) = &self.last_response {
-                    out.push(Action::Send(Message::Response(resp.clone())));
+                    out.push(Action::Send(resp.clone()));
                 }
                 self.interval_g = self.config.backoff_capped(self.interval_g);
                 self.timers.set(TimerKind::G, now + self.interval_g);
@@ -148,5 +155,5 @@ impl InviteServer {
 }
 
 fn to_tag(resp: &Response) -> Option<String> {
-    resp.to_header().ok()?.tag().map(str::to_owned)
+    resp.headers.to_tag().map(str::to_owned)
 }

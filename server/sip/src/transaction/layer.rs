@@ -12,6 +12,7 @@ use super::{Action, Event, State, TransactionError, TransactionId, Transmit};
 use crate::{Message, Method, Request, Response, Via};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Every transaction of one endpoint. See the module documentation for the driving loop.
@@ -180,7 +181,7 @@ impl<P: Clone> TransactionLayer<P> {
         let mut out = Vec::new();
         let machine = if request.method == Method::Invite {
             Machine::InviteServer(Box::new(InviteServer::start(
-                request.clone(),
+                &request,
                 reliable,
                 self.config,
                 &mut out,
@@ -286,7 +287,7 @@ impl<P: Clone> TransactionLayer<P> {
         self.transmits.push_back(Transmit {
             transaction: None,
             peer,
-            message,
+            message: Arc::new(message),
         });
     }
 
@@ -371,9 +372,9 @@ impl<P: Clone> TransactionLayer<P> {
         self.entries.get(&id).map(|e| e.machine.state())
     }
 
-    /// The request that created the transaction (to build a CANCEL with `cancel_for`).
-    /// None as well for a non-INVITE server transaction: it does not keep its request
-    /// (the TU got it in [`Event::Request`]).
+    /// The request that created a client transaction (to build a CANCEL with `cancel_for`).
+    /// None for a server transaction: it does not keep its request (the TU got it in
+    /// [`Event::Request`]).
     pub fn request(&self, id: TransactionId) -> Option<&Request> {
         self.entries.get(&id).and_then(|e| e.machine.request())
     }

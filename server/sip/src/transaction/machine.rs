@@ -10,9 +10,8 @@ use super::timers::{TimerKind, TimerTable};
 use crate::Request;
 use std::time::Instant;
 
-/// The machines that keep their request are boxed, so the common non-INVITE server
-/// transaction (a REGISTER, an OPTIONS) does not pay for their size while it waits out
-/// Timer J.
+/// The larger machines are boxed, so the common non-INVITE server transaction (a REGISTER,
+/// an OPTIONS) does not pay for their size while it waits out Timer J.
 #[derive(Debug)]
 #[expect(
     clippy::large_enum_variant,
@@ -53,13 +52,12 @@ impl Machine {
         }
     }
 
-    /// None for a non-INVITE server transaction, which does not keep its request.
+    /// The request of a client transaction; server transactions do not keep theirs.
     pub(crate) fn request(&self) -> Option<&Request> {
         match self {
-            Machine::InviteClient(m) => Some(&m.request),
-            Machine::NonInviteClient(m) => Some(&m.request),
-            Machine::InviteServer(m) => Some(&m.request),
-            Machine::NonInviteServer(_) => None,
+            Machine::InviteClient(m) => m.request(),
+            Machine::NonInviteClient(m) => m.request(),
+            Machine::InviteServer(_) | Machine::NonInviteServer(_) => None,
         }
     }
 

@@ -28,6 +28,7 @@ pub use layer::TransactionLayer;
 pub use timers::{TimerConfig, TimerKind, TimerTable};
 
 use crate::{Message, ParseError, Request, Response};
+use std::sync::Arc;
 use thiserror::Error;
 
 /// A transaction's handle, unique for the layer's lifetime (never reused).
@@ -51,11 +52,13 @@ pub enum State {
 }
 
 /// A message to send. `transaction` is `None` for [`TransactionLayer::send_stateless`].
+/// The message is shared with the transaction that may send it again, so queueing it
+/// copies nothing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transmit<P> {
     pub transaction: Option<TransactionId>,
     pub peer: P,
-    pub message: Message,
+    pub message: Arc<Message>,
 }
 
 /// What the transaction user learns.
@@ -120,7 +123,7 @@ pub enum TransactionError {
 /// What a state machine asks the layer to do, in order.
 #[derive(Debug)]
 pub(crate) enum Action {
-    Send(Message),
+    Send(Arc<Message>),
     ToTu(Response),
     Stray(Response),
     AckToTu(Request),

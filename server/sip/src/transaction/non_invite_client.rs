@@ -6,13 +6,15 @@
 use super::timers::{TimerConfig, TimerKind, TimerTable};
 use super::{Action, State};
 use crate::{Message, Request, Response};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Debug)]
 pub(crate) struct NonInviteClient {
     pub(crate) state: State,
     pub(crate) timers: TimerTable,
-    pub(crate) request: Request,
+    /// The request, as sent and retransmitted.
+    sent: Arc<Message>,
     reliable: bool,
     config: TimerConfig,
     /// Current Timer E interval: doubles up to T2 while Trying, T2 once Proceeding.
@@ -32,14 +34,23 @@ impl NonInviteClient {
             timers.set(TimerKind::E, now + config.t1);
         }
         timers.set(TimerKind::F, now + config.t1x64());
-        out.push(Action::Send(Message::Request(request.clone())));
+        let sent = Arc::new(Message::Request(request));
+        out.push(Action::Send(sent.clone()));
         NonInviteClient {
             state: State::Trying,
             timers,
-            request,
+            sent,
             reliable,
             config,
             interval_e: config.t1,
+        }
+    }
+
+    /// The request (always one: `start` makes it one).
+    pub(crate) fn request(&self) -> Option<&Request> {
+        match &*self.sent {
+            Message::Request(r) => Some(r),
+            Message::Response(_) => None,
         }
     }
 
@@ -67,7 +78,7 @@ impl NonInviteClient {
     pub(crate) fn on_timer(&mut self, now: Instant, kind: TimerKind, out: &mut Vec<Action>) {
         match (self.state, kind) {
             (State::Trying | State::Proceeding, TimerKind::E) => {
-                out.push(Action::Send(Message::Request(self.request.clone())));
+                out.push(Action::Send(self.sent.clone()));
                 self.interval_e = if self.state == State::Trying {
                     self.config.backoff_capped(self.interval_e)
                 } else {

@@ -5,6 +5,7 @@
 use super::timers::{TimerConfig, TimerKind, TimerTable};
 use super::{Action, State, TransactionError};
 use crate::{Message, Response};
+use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Debug)]
@@ -13,7 +14,7 @@ pub(crate) struct NonInviteServer {
     pub(crate) timers: TimerTable,
     reliable: bool,
     config: TimerConfig,
-    last_response: Option<Response>,
+    last_response: Option<Arc<Message>>,
 }
 
 impl NonInviteServer {
@@ -35,7 +36,7 @@ impl NonInviteServer {
         if let (State::Proceeding | State::Completed, Some(resp)) =
             (self.state, &self.last_response)
         {
-            out.push(Action::Send(Message::Response(resp.clone())));
+            out.push(Action::Send(resp.clone()));
         }
     }
 
@@ -52,7 +53,7 @@ impl NonInviteServer {
             }
             (State::Trying | State::Proceeding, 200..=699) => {
                 if self.reliable {
-                    out.push(Action::Send(Message::Response(resp)));
+                    out.push(Action::Send(Arc::new(Message::Response(resp))));
                     self.terminate(out);
                     return Ok(());
                 }
@@ -62,7 +63,8 @@ impl NonInviteServer {
             (_, 100..=699) => return Err(TransactionError::InvalidState(self.state)),
             _ => return Err(TransactionError::BadStatus(status)),
         }
-        out.push(Action::Send(Message::Response(resp.clone())));
+        let resp = Arc::new(Message::Response(resp));
+        out.push(Action::Send(resp.clone()));
         self.last_response = Some(resp);
         Ok(())
     }

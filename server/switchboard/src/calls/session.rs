@@ -246,7 +246,7 @@ impl Call {
 
     fn which_leg(&self, req: &Request) -> Option<LegIx> {
         let call_id = req.call_id().ok()?;
-        let tag = req.to_header().ok()?.tag()?.to_owned();
+        let tag = req.headers.to_tag()?.to_owned();
         (0..2).find(|&i| (i == 0 || self.b.is_some()) && self.leg(i).is(call_id, &tag))
     }
 
@@ -485,11 +485,7 @@ impl Call {
         req: &Request,
     ) -> FlowResult {
         let call_id = req.call_id().unwrap_or_default().to_owned();
-        let tag = req
-            .to_header()
-            .ok()
-            .and_then(|t| t.tag().map(str::to_owned))
-            .unwrap_or_default();
+        let tag = req.headers.to_tag().unwrap_or_default().to_owned();
         if let Some(pos) = conv.retired.iter().position(|(l, _)| l.is(&call_id, &tag)) {
             let status = if req.method == Method::Bye { 200 } else { 481 };
             let resp = conv

@@ -221,14 +221,12 @@ impl Endpoint {
             return None;
         }
         let call_id = resp.call_id().ok()?;
-        let from = resp.from_header().ok()?;
-        self.calls.dialog(call_id, from.tag()?)
+        self.calls.dialog(call_id, resp.headers.from_tag()?)
     }
 }
 
 /// (Call-ID, To tag) of an in-dialog request: the key of the dialog on our side.
 pub(super) fn dialog_key(req: &Request) -> Option<(String, String)> {
-    let to = req.to_header().ok()?;
-    let tag = to.tag()?.to_owned();
+    let tag = req.headers.to_tag()?.to_owned();
     Some((req.call_id().ok()?.to_owned(), tag))
 }
