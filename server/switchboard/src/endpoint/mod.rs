@@ -10,6 +10,7 @@ use call_routing::dialog_key;
 
 mod closed_flows;
 pub mod dispatch;
+mod source_ips;
 pub mod transactions;
 mod trunk_link;
 pub mod via;
@@ -54,6 +55,8 @@ pub struct Endpoint {
     /// Set by `enable_calls`: without it INVITEs are answered 480.
     call_context: OnceLock<Arc<CallContext>>,
     me: OnceLock<Weak<Endpoint>>,
+    /// The local address towards each peer, for a listener on 0.0.0.0.
+    source_ips: source_ips::SourceIps,
 }
 
 /// Why a message could not be sent.
@@ -152,6 +155,7 @@ impl Endpoint {
             border: border::Border::default(),
             call_context: OnceLock::new(),
             me: OnceLock::new(),
+            source_ips: source_ips::SourceIps::default(),
         }
     }
 
@@ -510,12 +514,12 @@ impl Endpoint {
     }
 
     /// The Via sent-by for requests we send over `flow`: the local address the peer reaches
-    /// us at. A listener on 0.0.0.0 does not know it, so ask the routing table which source
-    /// address would be used towards the peer (a connect() on a UDP socket sends nothing).
+    /// us at. A listener on 0.0.0.0 does not know it: the routing table's source address
+    /// towards the peer stands in (`source_ips`).
     pub fn via_for(&self, flow: &Flow) -> String {
         let mut local = flow.local;
         if local.ip().is_unspecified()
-            && let Some(ip) = source_ip_towards(flow.remote)
+            && let Some(ip) = self.source_ips.toward(flow.remote)
         {
             local.set_ip(ip);
         }
@@ -547,24 +551,4 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-pub(crate) fn source_ip_towards(remote: SocketAddr) -> Option<std::net::IpAddr> {
-    let any: SocketAddr = if remote.is_ipv4() {
-        ([0, 0, 0, 0], 0).into()
-    } else {
-        ([0u16; 8], 0).into()
-    };
-    let probe = std::net::UdpSocket::bind(any).ok()?;
-    probe.connect(remote).ok()?;
-    probe.local_addr().ok().map(|a| a.ip())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unspecified_local_addresses_become_routable_ones() {
-        let remote: SocketAddr = ([127, 0, 0, 1], 5099).into();
-        assert_eq!(source_ip_towards(remote), Some(remote.ip()));
-    }
-}
+pub(crate) use source_ips::ask_the_kernel as source_ip_towards;
