@@ -35,11 +35,13 @@ pub fn spawn_call(
     let (tx, rx) = call_queue();
     // Before anything can be sent: a CANCEL must find the call.
     ep.calls().bind_transaction(id, &tx);
-    tokio::spawn(async move {
+    // Boxed where it is made: a call's future is kilobytes, and spawning moves it by value
+    // through several frames (each a memcpy of all of it) where a box moves a pointer.
+    tokio::spawn(Box::pin(async move {
         let ep2 = ep.clone();
         run(ep, ctx, tx, rx, id, invite, peer).await;
         ep2.calls().forget_transaction(id);
-    });
+    }));
 }
 
 /// Everything a call task holds.
