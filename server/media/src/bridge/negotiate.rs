@@ -89,7 +89,7 @@ pub fn read_parsed(parsed: &SessionDescription) -> Option<RemoteAudio> {
         };
         if name.eq_ignore_ascii_case("telephone-event") {
             events.push((pt, clock));
-        } else if let Some(codec) = Codec::from_rtpmap(&name, clock)
+        } else if let Some(codec) = Codec::from_rtpmap(name, clock)
             && available(codec)
             && !codecs.iter().any(|(c, _)| *c == codec)
         {
@@ -190,7 +190,7 @@ pub fn append_codecs(sdp: &mut SessionDescription, extra: &[Codec]) {
     let present: Vec<Codec> = used
         .iter()
         .filter_map(|pt| m.rtpmap(*pt))
-        .filter_map(|(name, clock)| Codec::from_rtpmap(&name, clock))
+        .filter_map(|(name, clock)| Codec::from_rtpmap(name, clock))
         .collect();
     for codec in extra {
         if present.contains(codec) || !available(*codec) {

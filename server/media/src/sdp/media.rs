@@ -124,18 +124,21 @@ impl MediaDescription {
     }
 
     /// Encoding name and clock rate of `pt`: from `a=rtpmap`, else the RFC 3551 static table.
-    pub fn rtpmap(&self, pt: u8) -> Option<(String, u32)> {
+    pub fn rtpmap(&self, pt: u8) -> Option<(&str, u32)> {
         let found = self.attributes.iter().find_map(|(name, value)| {
+            if name != "rtpmap" {
+                return None;
+            }
             let (num, rest) = value.as_deref()?.split_once(' ')?;
-            if name != "rtpmap" || num.trim().parse::<u8>().ok()? != pt {
+            if num.trim().parse::<u8>().ok()? != pt {
                 return None;
             }
             let mut parts = rest.trim().split('/');
-            let encoding = parts.next()?.to_string();
+            let encoding = parts.next()?;
             let rate = parts.next()?.parse().ok()?;
             Some((encoding, rate))
         });
-        found.or_else(|| static_payload_type(pt).map(|(n, r)| (n.to_string(), r)))
+        found.or_else(|| static_payload_type(pt))
     }
 
     /// True for the ICE offers of WebRTC: their `c=0.0.0.0` / port 9 mean nothing.

@@ -142,8 +142,8 @@ fn polycom_fields() {
     assert_eq!(m.kind, "audio");
     assert_eq!(m.proto, "RTP/AVP");
     assert_eq!(m.payload_types(), vec![9, 102, 0, 8, 18, 127]);
-    assert_eq!(m.rtpmap(102), Some(("G7221".to_string(), 16000)));
-    assert_eq!(m.rtpmap(127), Some(("telephone-event".to_string(), 8000)));
+    assert_eq!(m.rtpmap(102), Some(("G7221", 16000)));
+    assert_eq!(m.rtpmap(127), Some(("telephone-event", 8000)));
     // Session-level a=sendrecv applies to the m-line.
     assert_eq!(sdp.direction(0), Direction::SendRecv);
     assert_eq!(sdp.remote_rtp(0), Some(addr("192.168.1.50:2222")));
@@ -154,7 +154,7 @@ fn polycom_fields() {
 fn yealink_and_sipp_fields() {
     let y = parse(YEALINK);
     assert_eq!(y.media[0].attribute("ptime"), Some("20"));
-    assert_eq!(y.media[0].rtpmap(18), Some(("G729".to_string(), 8000)));
+    assert_eq!(y.media[0].rtpmap(18), Some(("G729", 8000)));
     let s = parse(SIPP);
     assert_eq!(s.origin.username, "user1");
     assert_eq!(s.origin.version, "2353687637");
@@ -166,7 +166,7 @@ fn yealink_and_sipp_fields() {
 fn baresip_rtcp_attribute_and_opus() {
     let sdp = parse(BARESIP);
     let m = &sdp.media[0];
-    assert_eq!(m.rtpmap(96), Some(("opus".to_string(), 48000)));
+    assert_eq!(m.rtpmap(96), Some(("opus", 48000)));
     assert_eq!(m.payload_types(), vec![96, 9, 0, 8, 101]);
     assert_eq!(
         m.lines,
@@ -184,7 +184,7 @@ fn webrtc_offer_has_ice_and_is_not_a_hold() {
     let m = &sdp.media[0];
     assert!(m.uses_ice());
     assert!(!sdp.is_old_hold(0));
-    assert_eq!(m.rtpmap(111), Some(("opus".to_string(), 48000)));
+    assert_eq!(m.rtpmap(111), Some(("opus", 48000)));
     assert_eq!(sdp.remote_rtcp(0), Some(addr("0.0.0.0:9")));
     assert_eq!(sdp.connection, None);
     assert_eq!(
@@ -199,9 +199,9 @@ fn static_payload_types_without_rtpmap() {
         "v=0\no=- 1 1 IN IP4 192.0.2.1\ns=-\nc=IN IP4 192.0.2.1\nt=0 0\nm=audio 4000 RTP/AVP 0 8 9 18 97\n",
     );
     let m = &sdp.media[0];
-    assert_eq!(m.rtpmap(0), Some(("PCMU".to_string(), 8000)));
-    assert_eq!(m.rtpmap(8), Some(("PCMA".to_string(), 8000)));
-    assert_eq!(m.rtpmap(9), Some(("G722".to_string(), 8000)));
+    assert_eq!(m.rtpmap(0), Some(("PCMU", 8000)));
+    assert_eq!(m.rtpmap(8), Some(("PCMA", 8000)));
+    assert_eq!(m.rtpmap(9), Some(("G722", 8000)));
     assert_eq!(m.rtpmap(97), None);
 }
 

@@ -38,7 +38,7 @@ impl Call {
         let first = pts.first().copied();
         let (codec, rate) = first
             .and_then(|pt| m.rtpmap(pt))
-            .unwrap_or_else(|| ("unknown".to_owned(), 8000));
+            .unwrap_or(("unknown", 8000));
         let event_pt = pts.iter().copied().find(|pt| {
             m.rtpmap(*pt)
                 .is_some_and(|(name, _)| name.eq_ignore_ascii_case("telephone-event"))

@@ -523,7 +523,52 @@ impl Endpoint {
         {
             local.set_ip(ip);
         }
-        format!("SIP/2.0/{} {}", flow.transport.as_str(), local)
+        let mut via = String::with_capacity(32);
+        via.push_str("SIP/2.0/");
+        via.push_str(flow.transport.as_str());
+        via.push(' ');
+        push_address(&mut via, local);
+        via
+    }
+}
+
+/// `addr` as `Display` prints it, for IPv4 without the formatting machinery: a call prints
+/// its sent-by a dozen times, and `format!` of a socket address costs some 2000 instructions.
+fn push_address(out: &mut String, addr: SocketAddr) {
+    use std::fmt::Write;
+    match addr {
+        SocketAddr::V4(v4) => {
+            for (i, octet) in v4.ip().octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_decimal(out, u16::from(octet));
+            }
+            out.push(':');
+            push_decimal(out, v4.port());
+        }
+        SocketAddr::V6(v6) => {
+            let _ = write!(out, "{v6}");
+        }
+    }
+}
+
+fn push_decimal(out: &mut String, n: u16) {
+    let mut digits = [0u8; 5];
+    let mut start = digits.len();
+    let mut rest = n;
+    while start > 0 {
+        start -= 1;
+        if let Some(d) = digits.get_mut(start) {
+            *d = b'0' + (rest % 10) as u8;
+        }
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for &d in digits.get(start..).unwrap_or_default() {
+        out.push(char::from(d));
     }
 }
 
@@ -552,3 +597,26 @@ async fn sleep_until(deadline: Option<Instant>) {
 }
 
 pub(crate) use source_ips::ask_the_kernel as source_ip_towards;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_print_as_display_prints_them() {
+        for text in [
+            "127.0.0.1:5060",
+            "0.0.0.0:0",
+            "255.255.255.255:65535",
+            "10.0.0.9:9",
+            "192.0.2.1:10000",
+            "[2001:db8::1]:5061",
+            "[::]:5060",
+        ] {
+            let addr: SocketAddr = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
+            let mut printed = String::new();
+            push_address(&mut printed, addr);
+            assert_eq!(printed, addr.to_string());
+        }
+    }
+}
