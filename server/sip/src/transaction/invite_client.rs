@@ -59,10 +59,7 @@ impl InviteClient {
 
     /// The INVITE (always a request: `start` makes it one).
     pub(crate) fn request(&self) -> Option<&Request> {
-        match &*self.sent {
-            Message::Request(r) => Some(r),
-            Message::Response(_) => None,
-        }
+        self.sent.as_request()
     }
 
     pub(crate) fn on_response(&mut self, now: Instant, resp: Response, out: &mut Vec<Action>) {

@@ -48,10 +48,7 @@ impl NonInviteClient {
 
     /// The request (always one: `start` makes it one).
     pub(crate) fn request(&self) -> Option<&Request> {
-        match &*self.sent {
-            Message::Request(r) => Some(r),
-            Message::Response(_) => None,
-        }
+        self.sent.as_request()
     }
 
     pub(crate) fn on_response(&mut self, now: Instant, resp: Response, out: &mut Vec<Action>) {
