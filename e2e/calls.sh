@@ -45,7 +45,9 @@ trap cleanup EXIT
 e2e_binary calls "$root" "$work"
 
 # shellcheck disable=SC2207
-ports=($(python3 "$root/scripts/free-ports.py" 100))
+# Each with the three after it free for UDP: a sipp given one as -mp binds all four (audio
+# and video RTP and RTCP); a port in use there made sipp exit before the call.
+ports=($(python3 "$root/scripts/free-ports.py" 100 --udp-span=4))
 sip_port="${ports[0]}"
 http_port="${ports[1]}"
 next_port=2

@@ -58,7 +58,8 @@ trap cleanup EXIT
 e2e_binary trunk_calls "$root" "$work"
 
 # shellcheck disable=SC2207
-ports=($(python3 "$root/scripts/free-ports.py" 40))
+# Each with the three after it free for UDP (sipp's -mp binds four ports there).
+ports=($(python3 "$root/scripts/free-ports.py" 40 --udp-span=4))
 sip_port="${ports[0]}"
 http_port="${ports[1]}"
 next_port=2

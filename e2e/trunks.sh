@@ -62,7 +62,8 @@ trap cleanup EXIT
 e2e_binary trunks "$root" "$work"
 
 # shellcheck disable=SC2207
-ports=($(python3 "$root/scripts/free-ports.py" 32))
+# Each with the three after it free for UDP (sipp's -mp binds four ports there).
+ports=($(python3 "$root/scripts/free-ports.py" 32 --udp-span=4))
 sip_port="${ports[0]}"
 http_port="${ports[1]}"
 tls_port="${ports[2]}"

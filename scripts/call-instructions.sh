@@ -1,30 +1,30 @@
 #!/usr/bin/env bash
-# Instructions a B2BUA call costs Switchboard, counted by callgrind: a figure that repeats
-# within about 2% where CPU time moves by a quarter from run to run on these shared machines
-# (and the VM exposes no hardware counters). It runs scripts/bench-calls.sh for Switchboard
-# alone with the server under `valgrind --tool=callgrind`, at a low rate (valgrind slows the
-# server about fifty times), lets the transactions of the first calls expire (their 32 s are
-# part of what a call costs), then counts a window of BENCH_INSN_WINDOW seconds.
+# Instructions a call costs a server, counted by callgrind: a figure that repeats within about
+# 2% where CPU time moves by a quarter from run to run on these shared machines (and the VM
+# exposes no hardware counters). It runs scripts/bench-calls.sh for one server with the
+# server under `valgrind --tool=callgrind`, at a low rate (valgrind slows a server about fifty
+# times), lets the transactions of the first calls expire (their 32 s are part of what a call
+# costs), then counts a window of BENCH_INSN_WINDOW seconds in all of the server's processes
+# (Kamailio forks its workers; each is counted and the counts summed).
 #
+# Usage: scripts/call-instructions.sh [switchboard|kamailio-auth|kamailio-proxy]
 # Environment: SWITCHBOARD_BIN (default: cargo build --release), BENCH_INSN_RATE (30 calls/s),
-# BENCH_INSN_WINDOW (20 s), BENCH_INSN_KEEP=1 (keep the callgrind profile; its path is
-# printed, read it with callgrind_annotate).
-# Output: "instructions per call: N (calls in the window: C)".
+# BENCH_INSN_WINDOW (20 s), BENCH_INSN_KEEP=1 (keep the callgrind profiles; their directory
+# is printed, read them with callgrind_annotate).
+# Output: "SERVER: instructions per call: N (calls in the window: C, at R calls/s)".
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
+server="${1:-switchboard}"
 rate="${BENCH_INSN_RATE:-30}"
 window="${BENCH_INSN_WINDOW:-20}"
 settle=45   # warm-up 2 s + the first calls' transactions (64 x T1 = 32 s) + start-up
+case "$server" in
+  switchboard|kamailio-auth|kamailio-proxy) ;;
+  *) echo "usage: $0 [switchboard|kamailio-auth|kamailio-proxy]" >&2; exit 2 ;;
+esac
 command -v valgrind >/dev/null || bash "$root/scripts/ensure-deps.sh" bench
 command -v callgrind_control >/dev/null || { echo "call-instructions: valgrind has no callgrind_control" >&2; exit 1; }
-
-bin="${SWITCHBOARD_BIN:-}"
-unset SWITCHBOARD_BIN
-if [[ -z "$bin" ]]; then
-  (cd "$root" && cargo build --release -p switchboard)
-  bin="${CARGO_TARGET_DIR:-$root/target}/release/switchboard"
-fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/switchboard-insn.XXXXXX")"
 bench_pid=
@@ -34,32 +34,48 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# bench-calls.sh starts "$SWITCHBOARD_BIN serve ..."; this wrapper puts valgrind in front.
-cat >"$work/switchboard" <<WRAP
-#!/bin/sh
-exec valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.%p" "$bin" "\$@"
-WRAP
-chmod +x "$work/switchboard"
+# bench-calls.sh starts "$SWITCHBOARD_BIN serve ..." and "kamailio -f ..." from PATH: these
+# wrappers put valgrind in front (a forked child writes its own callgrind.PID).
+valgrind_in_front() {
+  printf '#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file="%s/callgrind.%%p" "%s" "$@"\n' \
+    "$work" "$1" >"$2"
+  chmod +x "$2"
+}
+bench_env=(BENCH_CALL_SERVERS="$server")
+if [[ "$server" == switchboard ]]; then
+  bin="${SWITCHBOARD_BIN:-}"
+  if [[ -z "$bin" ]]; then
+    (cd "$root" && cargo build --release -p switchboard)
+    bin="${CARGO_TARGET_DIR:-$root/target}/release/switchboard"
+  fi
+  valgrind_in_front "$bin" "$work/switchboard"
+  bench_env+=(SWITCHBOARD_BIN="$work/switchboard")
+else
+  kamailio="$(command -v kamailio)" || { echo "call-instructions: kamailio not installed" >&2; exit 1; }
+  mkdir -p "$work/bin"
+  valgrind_in_front "$kamailio" "$work/bin/kamailio"
+  bench_env+=(PATH="$work/bin:$PATH")
+fi
+unset SWITCHBOARD_BIN
 
-BENCH_CALL_SERVERS=switchboard BENCH_CALL_RATES="$rate" \
-  BENCH_CALL_SECONDS=$((settle + window + 15)) SWITCHBOARD_BIN="$work/switchboard" \
+env "${bench_env[@]}" BENCH_CALL_RATES="$rate" BENCH_CALL_SECONDS=$((settle + window + 15)) \
   bash "$root/scripts/bench-calls.sh" >"$work/bench.out" 2>&1 &
 bench_pid=$!
 sleep "$settle"
-pid="$(pgrep -f "callgrind.*$work/callgrind" | head -1 || true)"
-if [[ -z "$pid" ]]; then
-  echo "call-instructions: the server did not start under valgrind:" >&2
+mapfile -t pids < <(pgrep -f "callgrind-out-file=$work/callgrind" || true)
+if ((${#pids[@]} == 0)); then
+  echo "call-instructions: $server did not start under valgrind:" >&2
   cat "$work/bench.out" >&2
   exit 1
 fi
-callgrind_control -z "$pid" >/dev/null 2>&1
+for pid in "${pids[@]}"; do callgrind_control -z "$pid" >/dev/null 2>&1 || true; done
 sleep "$window"
-callgrind_control -d "$pid" >/dev/null 2>&1
+for pid in "${pids[@]}"; do callgrind_control -d "$pid" >/dev/null 2>&1 || true; done
 wait "$bench_pid" || true
 bench_pid=
-profile="$(ls -t "$work"/callgrind."$pid".* 2>/dev/null | head -1)"
-instructions="$(awk '/^summary:/ { print $2; exit }' "$profile")"
+# The dumps asked for above are part 1 of each process's profile.
+instructions="$(cat "$work"/callgrind.*.1 2>/dev/null | awk '/^summary:/ { n += $2 } END { print n + 0 }')"
 calls=$((rate * window))
-echo "instructions per call: $((instructions / calls)) (calls in the window: $calls, at $rate calls/s)"
-[[ "${BENCH_INSN_KEEP:-0}" == 1 ]] && echo "callgrind profile: $profile"
-grep -E "^switchboard " "$work/bench.out" | tail -1 || true
+echo "$server: instructions per call: $((instructions / calls)) (calls in the window: $calls, at $rate calls/s)"
+[[ "${BENCH_INSN_KEEP:-0}" == 1 ]] && echo "callgrind profiles: $work"
+grep -E "^$server " "$work/bench.out" | tail -1 || true

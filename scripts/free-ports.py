@@ -6,12 +6,17 @@ distinct, then released for the caller. Used by e2e/interop.sh and scripts/bench
 
 With --with-next, port+1 is free (TCP) and held too, and is never one of the others: for
 baresip 1.0, which also listens for TLS on the port after its SIP port.
+
+With --udp-span=K, the K-1 ports after each port are free for UDP and held too, so no other
+port printed falls among them: for sipp's -mp, which binds audio RTP and RTCP there and video
+RTP and RTCP on the two ports after (K=4).
 """
 import socket
 import sys
 
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
 with_next = "--with-next" in sys.argv[1:]
+span = next((int(a.split("=", 1)[1]) for a in sys.argv[1:] if a.startswith("--udp-span=")), 1)
 want = int(args[0]) if args else 1
 held, ports = [], []
 
@@ -31,11 +36,12 @@ while len(ports) < want:
     port = t.getsockname()[1]
     u = bind(socket.SOCK_DGRAM, port)
     n = bind(socket.SOCK_STREAM, port + 1) if with_next and port < 65535 else None
-    if u is None or (with_next and n is None):
-        for s in (t, u, n):
+    after = [bind(socket.SOCK_DGRAM, port + i) if port + i <= 65535 else None for i in range(1, span)]
+    if u is None or (with_next and n is None) or None in after:
+        for s in (t, u, n, *after):
             if s is not None:
                 s.close()
         continue
-    held += [s for s in (t, u, n) if s is not None]
+    held += [s for s in (t, u, n, *after) if s is not None]
     ports.append(port)
 print(*ports)
