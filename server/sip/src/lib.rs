@@ -33,6 +33,7 @@ pub use method::Method;
 pub use name_addr::{Contact, NameAddr};
 pub use parse::{MAX_HEADERS, MAX_MESSAGE_SIZE, parse_message};
 pub use reason::reason_phrase;
+pub use scan::write_u16;
 pub use stateless::error_response;
 pub use uri::{Host, SipUri, TelUri, Uri};
 pub use via::Via;

@@ -300,7 +300,7 @@ pub(crate) fn write_params(
 }
 
 /// A port number in decimal without going through `fmt::Arguments`.
-pub(crate) fn write_u16(f: &mut impl std::fmt::Write, n: u16) -> std::fmt::Result {
+pub fn write_u16(f: &mut impl std::fmt::Write, n: u16) -> std::fmt::Result {
     let mut digits = [0u8; 5];
     let mut i = digits.len();
     let mut n = n;

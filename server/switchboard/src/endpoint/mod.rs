@@ -542,33 +542,14 @@ fn push_address(out: &mut String, addr: SocketAddr) {
                 if i > 0 {
                     out.push('.');
                 }
-                push_decimal(out, u16::from(octet));
+                let _ = sip::write_u16(out, u16::from(octet));
             }
             out.push(':');
-            push_decimal(out, v4.port());
+            let _ = sip::write_u16(out, v4.port());
         }
         SocketAddr::V6(v6) => {
             let _ = write!(out, "{v6}");
         }
-    }
-}
-
-fn push_decimal(out: &mut String, n: u16) {
-    let mut digits = [0u8; 5];
-    let mut start = digits.len();
-    let mut rest = n;
-    while start > 0 {
-        start -= 1;
-        if let Some(d) = digits.get_mut(start) {
-            *d = b'0' + (rest % 10) as u8;
-        }
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    for &d in digits.get(start..).unwrap_or_default() {
-        out.push(char::from(d));
     }
 }
 
